@@ -1,0 +1,102 @@
+"""The landing zone: a local folder or an S3 prefix, behind one small interface.
+
+Landing is where every delivered file is kept, exactly as delivered, for as long as the archive
+rules say. The loader reads only from here (never from the sources), so a reload of raw can always
+be replayed from landing. Writes are atomic (temp name + rename locally; a single PUT or a completed
+multipart upload on S3), so a reader never sees half a file.
+
+Paths given to a store are relative keys with `/` separators, e.g.
+`dms/wms/wms/inventory_transactions/LOAD00000001.csv`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from ..settings import uri_to_path
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    key: str  # relative to the store root
+    size: int
+    mtime: float  # seconds since the epoch
+
+
+class LandingStore(Protocol):
+    uri: str
+
+    def list(self, prefix: str = "", pattern: str = "*") -> list[StoredFile]: ...
+    def read_bytes(self, key: str) -> bytes: ...
+    def write_bytes(self, key: str, data: bytes) -> None: ...
+    def put_file(self, key: str, local_path: Path) -> None: ...
+    def exists(self, key: str) -> bool: ...
+    def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
+
+
+class LocalStore:
+    def __init__(self, root: Path | str):
+        self.root = Path(root).resolve()
+        self.uri = self.root.as_uri()
+
+    def _path(self, key: str) -> Path:
+        return self.root / key
+
+    def list(self, prefix: str = "", pattern: str = "*") -> list[StoredFile]:
+        base = self._path(prefix)
+        if not base.exists():
+            return []
+        out = []
+        for dirpath, _dirs, files in os.walk(base):
+            for name in files:
+                if name.startswith(".tmp-") or not fnmatch.fnmatch(name, pattern):
+                    continue
+                p = Path(dirpath) / name
+                st = p.stat()
+                out.append(StoredFile(p.relative_to(self.root).as_posix(), st.st_size, st.st_mtime))
+        return sorted(out, key=lambda f: f.key)
+
+    def read_bytes(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+
+    def put_file(self, key: str, local_path: Path) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        os.close(fd)
+        shutil.copyfile(local_path, tmp)
+        os.replace(tmp, target)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        # A local file is already local; readers must not modify it.
+        yield self._path(key)
+
+
+def open_store(uri: str) -> LandingStore:
+    """`file:///…`, a bare path, or `s3://bucket/prefix`."""
+    if uri.startswith("s3://"):
+        from .s3 import S3Store
+
+        return S3Store.from_uri(uri)
+    return LocalStore(uri_to_path(uri))
