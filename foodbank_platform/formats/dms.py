@@ -1,0 +1,36 @@
+r"""AWS DMS CSV, as the S3 target endpoint writes it (contract §A).
+
+UTF-8, `\n` line endings, a header row `Op,dms_commit_ts,dms_change_seq,<columns>`, RFC 4180
+quoting (text may span lines), NULL as the unquoted token `\N` and the empty string as `""`. Values
+are already in canonical text forms (`yyyy-MM-dd HH:mm:ss.ffffff` UTC, plain decimals,
+`true`/`false`), so typing is a strict cast: a value that does not cast is quarantined.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+NULL = "\\N"
+
+
+def prepare(data: bytes):
+    from .reading import FileRejected, ReadPlan
+
+    first_line = data.split(b"\n", 1)[0]
+    try:
+        header = next(csv.reader(io.StringIO(first_line.decode("utf-8"))))
+    except UnicodeDecodeError as e:
+        raise FileRejected(f"wrong encoding: the header is not UTF-8 ({e.reason} at byte {e.start})") from None
+    return ReadPlan(data=data, header=[h.strip().lower() for h in header], null_token=NULL)
+
+
+def value_sql(typ: str, src: str) -> str:
+    return {
+        "text": src,
+        "bigint": f"TRY_CAST({src} AS BIGINT)",
+        "numeric": f"TRY_CAST({src} AS DECIMAL(14,2))",
+        "timestamptz": f"TRY_STRPTIME({src}, '%Y-%m-%d %H:%M:%S.%f')",
+        "date": f"TRY_STRPTIME({src}, '%Y-%m-%d')::DATE",
+        "boolean": f"CASE {src} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END",
+    }[typ]

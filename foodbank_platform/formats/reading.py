@@ -1,0 +1,93 @@
+"""Per-file checks and typed values, dispatched by the catalog's format name.
+
+A file is rejected as a whole (FileRejected, the ledger marks it failed and a new version is
+retried) only when no row of it can be trusted: empty, undecodable, a header that is not the
+table's, or cut off mid-row. Anything narrower — one row with the wrong field count or a value
+that does not parse — is a row problem and is quarantined by the loader, so the rest of the file
+still loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..sources.catalog import DMS_META, Column, SourceTable
+from . import delimited, dms
+
+
+class FileRejected(Exception):
+    """The whole file is unreadable; the message names the problem (the loader adds the file)."""
+
+
+@dataclass
+class ReadPlan:
+    """How DuckDB reads one (possibly normalised) file."""
+
+    data: bytes  # UTF-8 bytes DuckDB will read
+    header: list[str]  # column names as the file has them (normalised), in order
+    delimiter: str = ","
+    quote: str = '"'
+    null_token: str | None = None  # DMS: \N ; SFTP feeds: none (empty text means NULL)
+    extra_columns: list[str] = field(default_factory=list)  # schema drift: new trailing columns
+    blank_rows: int = 0  # trailing `,,,,` rows, dropped before reading
+
+    def csv_options(self, columns_sql: str) -> str:
+        quote = self.quote.replace("'", "''")
+        opts = [
+            "header=true", "auto_detect=false", f"delim='{self.delimiter}'",
+            f"quote='{quote}'", f"escape='{quote}'", f"columns={columns_sql}",
+            "store_rejects=true", "ignore_errors=true", "filename=true",
+            "max_line_size=4000000",
+        ]
+        if self.null_token is not None:
+            opts.append("nullstr='" + self.null_token.replace("'", "''") + "'")
+            # DuckDB treats an unquoted empty field as NULL by default; DMS writes NULL as \N and an
+            # empty string as "", so both must survive as themselves.
+        return ", ".join(opts)
+
+
+def expected_header(table: SourceTable) -> list[str]:
+    own = [c.name for c in table.columns]
+    return ([c.name for c in DMS_META] + own) if table.is_dms else own
+
+
+def check_header(table: SourceTable, header: list[str]) -> list[str]:
+    """Return the extra trailing columns (schema drift) or raise FileRejected.
+
+    Allowed: exactly the catalog's columns; fewer at the end (a file written before a column was
+    added); more at the end (a column the source team just added — loaded as text).
+    """
+    expected = expected_header(table)
+    norm = [h.strip().lower() for h in header]
+    exp_norm = [h.lower() for h in expected]
+    common = min(len(norm), len(exp_norm))
+    required = len(DMS_META) + len(table.key) if table.is_dms else len(table.key)
+    if norm[:common] != exp_norm[:common] or common < required:
+        raise FileRejected(
+            f"header does not match {table.raw_table}: expected {','.join(expected)!r}, "
+            f"got {','.join(header)!r}"
+        )
+    return norm[len(exp_norm):]
+
+
+def check_complete(data: bytes, quoted: bool) -> None:
+    if not data.strip():
+        raise FileRejected("empty file")
+    if not data.endswith(b"\n"):
+        raise FileRejected("truncated: the last row has no line ending (file cut short or still uploading)")
+    # Quotes are doubled inside quoted fields, so an odd count can only mean an unclosed field.
+    if quoted and data.count(b'"') % 2:
+        raise FileRejected("truncated: a quoted field is never closed")
+
+
+def prepare(table: SourceTable, data: bytes) -> ReadPlan:
+    check_complete(data, quoted=table.is_dms or bool(delimited.DIALECTS[table.format][2]))
+    plan = dms.prepare(data) if table.is_dms else delimited.prepare(table, data)
+    plan.extra_columns = check_header(table, plan.header)
+    return plan
+
+
+def value_sql(column: Column, fmt: str, src: str) -> str:
+    """SQL turning the delivered text `src` into the column's typed value (NULL if it does not parse)."""
+    module = dms if fmt == "dms" else delimited
+    return module.value_sql(column.type, src)

@@ -1,0 +1,69 @@
+"""The one place that talks to the local warehouse (DuckDB).
+
+Schemas follow DESIGN.md: `raw` (append-only, one table per catalog entry), `staging`,
+`canonical`, `reconciliation`, `marts` (built by dbt) and `audit` (ledger, quarantine, findings).
+Raw tables are created from the catalog, so a new source table needs no DDL by hand; a column the
+source adds at the end is added here as text the first time a file carries it.
+
+In production the raw load runs in Snowflake with `COPY INTO` (deploy/snowflake); everything above
+raw is the same dbt project on either warehouse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from .sources import catalog
+from .sources.catalog import LINEAGE, DUCKDB_TYPES, SourceTable
+
+SCHEMAS = ("raw", "staging", "canonical", "reconciliation", "marts", "audit")
+
+
+def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    return con
+
+
+def raw_columns(table: SourceTable) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of a raw table, in order: DMS meta, the source's columns, lineage."""
+    meta = [("op", "VARCHAR"), ("dms_commit_ts", "TIMESTAMP"), ("dms_change_seq", "VARCHAR")]
+    own = [(c.name, DUCKDB_TYPES[c.type]) for c in table.columns]
+    lineage = [(c.name, DUCKDB_TYPES[c.type]) for c in LINEAGE]
+    return (meta if table.is_dms else []) + own + lineage
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
+    cols = ", ".join(f'"{n}" {t}' for n, t in raw_columns(table))
+    con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table.raw_table} ({cols})")
+    # Columns the catalog gained since the table was created (old rows read NULL).
+    existing = existing_columns(con, f"raw.{table.raw_table}")
+    for name, typ in raw_columns(table):
+        if name not in existing:
+            con.execute(f'ALTER TABLE raw.{table.raw_table} ADD COLUMN "{name}" {typ}')
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table in catalog.TABLES:
+        ensure_raw_table(con, table)
+
+
+def existing_columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:
+    schema, name = qualified.split(".")
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position", [schema, name]).fetchall()
+    return [r[0] for r in rows]
+
+
+def add_drift_columns(con: duckdb.DuckDBPyConnection, table: SourceTable, names: list[str]) -> None:
+    existing = set(existing_columns(con, f"raw.{table.raw_table}"))
+    for name in names:
+        if name not in existing:
+            con.execute(f'ALTER TABLE raw.{table.raw_table} ADD COLUMN "{name}" VARCHAR')
+
+
