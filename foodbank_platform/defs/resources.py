@@ -1,0 +1,74 @@
+"""Dagster resources, built from the FOODBANK_* settings of the environment.
+
+The resources only carry configuration and open the plain-Python objects below `defs/` (the
+landing store, the SFTP source, the DuckDB warehouse); the work itself lives in those modules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Iterator
+
+import duckdb
+from dagster import ConfigurableResource
+
+from .. import settings as fb_settings
+from .. import warehouse
+from ..landing.store import LandingStore, open_store
+
+
+class LandingResource(ConfigurableResource):
+    uri: str
+
+    def store(self) -> LandingStore:
+        return open_store(self.uri)
+
+
+class SftpResource(ConfigurableResource):
+    """The legacy SFTP server (or a local folder laid out like it)."""
+
+    uri: str
+    key_path: str | None = None
+    known_hosts_path: str | None = None
+
+    def source(self):
+        from ..landing.sftp import open_source
+
+        return open_source(self.uri, self.key_path, self.known_hosts_path)
+
+
+class WarehouseResource(ConfigurableResource):
+    duckdb_path: str
+    lock_retries: int = 20
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        # DuckDB allows one writing process; a dbt build or another loader may hold the file for a
+        # few seconds, so wait for it rather than fail the run.
+        delay = 0.5
+        for attempt in range(self.lock_retries):
+            try:
+                con = warehouse.connect(self.duckdb_path)
+                break
+            except duckdb.IOException as e:
+                if "lock" not in str(e).lower() or attempt == self.lock_retries - 1:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 10)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def build_resources(s: fb_settings.Settings | None = None) -> dict:
+    s = s or fb_settings.load()
+    from .transform import dbt_resource
+
+    return {
+        "landing": LandingResource(uri=s.landing_uri),
+        "sftp": SftpResource(uri=s.sftp_uri, key_path=s.sftp_key, known_hosts_path=s.sftp_known_hosts),
+        "warehouse": WarehouseResource(duckdb_path=str(s.duckdb_path)),
+        "dbt": dbt_resource(s),
+    }
