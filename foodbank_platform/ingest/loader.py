@@ -256,7 +256,8 @@ def _read_batch(con, table: SourceTable, plan: ReadPlan, paths: list[str]) -> No
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _batch_rejects AS "
         "SELECT s.file_path AS _path, e.line AS _line, "
-        "       string_agg(DISTINCT e.error_type || ': ' || e.error_message, '; ') AS _reason, "
+        # DuckDB reports a short row once per missing column; the first one says it.
+        "       arg_min(e.error_type || ': ' || e.error_message, coalesce(e.column_idx, 0)) AS _reason, "
         "       any_value(e.csv_line) AS _raw_text "
         "FROM _rej_err e JOIN _rej_scan s USING (scan_id, file_id) GROUP BY ALL")
 
