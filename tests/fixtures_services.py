@@ -1,0 +1,223 @@
+"""Real services on loopback for the tests of the real sources: S3 (moto's server), SFTP (asyncssh)
+and a throw-away PostgreSQL with logical replication.
+
+Import the fixtures you need into a test module (`from fixtures_services import s3_server, ...`).
+They are session-scoped because each costs seconds to start, and every one binds 127.0.0.1 on a
+free port so parallel sessions on the same machine do not collide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- S3 -----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> str:
+    """An S3 API server (moto) on loopback; credentials are moto's dummies, set for boto3."""
+    from moto.server import ThreadedMotoServer
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_DEFAULT_REGION", "us-east-1")):
+        os.environ.setdefault(name, value)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint) -> str:
+    """A fresh bucket per test, so tests never see each other's objects."""
+    import boto3
+
+    name = f"landing-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=name)
+    return name
+
+
+# --- SFTP ---------------------------------------------------------------------------------------
+
+@dataclass
+class SftpServer:
+    host: str
+    port: int
+    root: Path  # what the client sees as "/"
+    user: str
+    client_key: Path
+    known_hosts: Path
+    host_key_fingerprint: str
+    drops: dict  # {"after_bytes": n} arms one dropped connection mid-read
+
+    @property
+    def uri(self) -> str:
+        return f"sftp://{self.user}@{self.host}:{self.port}/outbound"
+
+    def arm_drop(self, after_bytes: int) -> None:
+        self.drops["after_bytes"] = after_bytes
+        self.drops["done"] = 0
+
+
+def _write_keys(folder: Path):
+    import asyncssh
+
+    host_key = asyncssh.generate_private_key("ssh-ed25519")
+    client_key = asyncssh.generate_private_key("ssh-ed25519")
+    client_path = folder / "client_ed25519"
+    # paramiko reads the OpenSSH private key format.
+    client_key.write_private_key(str(client_path), format_name="openssh")
+    client_key.write_public_key(str(folder / "authorized_keys"))
+    return host_key, client_path
+
+
+def known_hosts_line(host: str, port: int, public_key_openssh: str) -> str:
+    return f"[{host}]:{port} {public_key_openssh.strip()}\n"
+
+
+def _sftp_factory(root: Path, drops: dict):
+    import asyncssh
+
+    class DroppingSFTPServer(asyncssh.SFTPServer):
+        """Chrooted to `root`; when armed, aborts the whole SSH connection once after N bytes read."""
+
+        def __init__(self, chan):
+            super().__init__(chan, chroot=str(root).encode())
+
+        def read(self, file_obj, offset, size):
+            limit = drops.get("after_bytes")
+            if limit is not None and drops.get("done", 0) + size > limit:
+                drops["after_bytes"] = None
+                self.channel.get_connection().abort()
+                raise asyncssh.SFTPConnectionLost("dropped by the test")
+            drops["done"] = drops.get("done", 0) + size
+            return super().read(file_obj, offset, size)
+
+        # A read-only account, as the contract says: the client must never need these.
+        def remove(self, path):
+            raise asyncssh.SFTPPermissionDenied("read-only account")
+
+        def rename(self, oldpath, newpath):
+            raise asyncssh.SFTPPermissionDenied("read-only account")
+
+    return DroppingSFTPServer
+
+
+@pytest.fixture(scope="session")
+def sftp_server():
+    """A real SFTP server (asyncssh) on loopback, chrooted to a temp folder with `/outbound`."""
+    import asyncssh
+
+    tmp = Path(tempfile.mkdtemp(prefix="foodbank-sftp-"))
+    root = tmp / "root"
+    (root / "outbound").mkdir(parents=True)
+    host_key, client_path = _write_keys(tmp)
+    port = free_port()
+    drops: dict = {"after_bytes": None}
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: dict = {}
+
+    async def start():
+        holder["server"] = await asyncssh.listen(
+            "127.0.0.1", port, server_host_keys=[host_key],
+            authorized_client_keys=str(tmp / "authorized_keys"),
+            sftp_factory=_sftp_factory(root, drops), allow_scp=False)
+        ready.set()
+
+    thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True)
+    thread.start()
+    assert ready.wait(10), "SFTP server did not start"
+    known = tmp / "known_hosts"
+    known.write_text(known_hosts_line("127.0.0.1", port, host_key.export_public_key().decode()))
+    fingerprint = host_key.get_fingerprint("sha256")
+    yield SftpServer("127.0.0.1", port, root, "feeds", client_path, known, fingerprint, drops)
+
+    async def stop():
+        holder["server"].close()
+        await holder["server"].wait_closed()
+
+    asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- PostgreSQL with logical replication --------------------------------------------------------
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root; the server packages create the `postgres` user.
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@dataclass
+class PgInstance:
+    port: int
+    socket_dir: Path
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={dbname}"
+
+
+@pytest.fixture(scope="session")
+def pg_logical():
+    """A private PostgreSQL (wal_level=logical) in a temp folder on a free port; stopped afterwards."""
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql); see docs/real_sources.md")
+    tmp = Path(tempfile.mkdtemp(prefix="foodbank-pg-"))
+    data, sockets = tmp / "data", tmp / "sock"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(tmp, "postgres")
+        shutil.chown(sockets, "postgres")
+    subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
+                                 "--auth=trust", "-E", "UTF8", "--no-sync"]),
+                   check=True, capture_output=True)
+    port = free_port()
+    opts = (f"-c wal_level=logical -c port={port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={sockets} -c max_replication_slots=10 -c max_wal_senders=10 "
+            f"-c fsync=off -c timezone=UTC")
+    subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
+                                 str(tmp / "server.log"), "-w", "start"]), check=True, capture_output=True)
+    try:
+        _wait_for_port(port)
+        yield PgInstance(port, sockets)
+    finally:
+        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+                       capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _wait_for_port(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"PostgreSQL did not open port {port}")
