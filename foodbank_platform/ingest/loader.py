@@ -164,7 +164,7 @@ def load_table(store: LandingStore, con: duckdb.DuckDBPyConnection, table: Sourc
             _record(con, table, c, now, load_id, run_id, status="failed", error=message)
             report.files.append(FileResult(c.landing_key, "failed", c.version, error=f"{c.landing_key}: {message}"))
         for batch in _batches(good):
-            report.files.extend(_load_batch(con, table, batch, now, load_id, run_id))
+            report.files.extend(_load_batch(con, store, table, batch, now, load_id, run_id))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -213,15 +213,20 @@ def _record(con, table: SourceTable, c: _Candidate, now, load_id, run_id, status
          load_id, run_id, now])
 
 
-def _load_batch(con, table: SourceTable, batch: list[_Candidate], now, load_id, run_id) -> list[FileResult]:
+def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candidate], now, load_id,
+                run_id) -> list[FileResult]:
     plan = batch[0].plan
     header = plan.header
     warehouse.add_drift_columns(con, table, plan.extra_columns)
     with tempfile.TemporaryDirectory(prefix="foodbank-load-") as tmp:
         paths = []
         for i, c in enumerate(batch):
-            p = Path(tmp) / f"{i:06d}.csv"
-            p.write_bytes(c.plan.data)
+            # DuckDB reads a local file as it is when the format needed no normalising; anything else
+            # (S3 objects, transcoded SFTP files) goes through a temp copy.
+            direct = store.local_path(c.landing_key) if c.plan.data is c.data else None
+            p = direct or Path(tmp) / f"{i:06d}.csv"
+            if not direct:
+                p.write_bytes(c.plan.data)
             paths.append(p.as_posix())
         _read_batch(con, table, plan, paths)
     index = {path: batch[i] for i, path in enumerate(paths)}

@@ -39,6 +39,7 @@ class LandingStore(Protocol):
     def put_file(self, key: str, local_path: Path) -> None: ...
     def exists(self, key: str) -> bool: ...
     def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
+    def local_path(self, key: str) -> Path | None: ...  # a path readers may use in place, if any
 
 
 class LocalStore:
@@ -91,6 +92,9 @@ class LocalStore:
     def local_copy(self, key: str) -> Iterator[Path]:
         # A local file is already local; readers must not modify it.
         yield self._path(key)
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
 
 
 def open_store(uri: str) -> LandingStore:
