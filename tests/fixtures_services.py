@@ -67,15 +67,14 @@ class SftpServer:
     client_key: Path
     known_hosts: Path
     host_key_fingerprint: str
-    drops: dict  # {"after_bytes": n} arms one dropped connection mid-read
+    drops: dict  # arm_drop(n) arms one dropped connection mid-read; resumed_at tells where the retry began
 
     @property
     def uri(self) -> str:
         return f"sftp://{self.user}@{self.host}:{self.port}/outbound"
 
     def arm_drop(self, after_bytes: int) -> None:
-        self.drops["after_bytes"] = after_bytes
-        self.drops["done"] = 0
+        self.drops.update(after_bytes=after_bytes, done=0, dropped=None, resumed_at=None)
 
 
 def _write_keys(folder: Path):
@@ -105,11 +104,14 @@ def _sftp_factory(root: Path, drops: dict):
 
         def read(self, file_obj, offset, size):
             limit = drops.get("after_bytes")
-            if limit is not None and drops.get("done", 0) + size > limit:
-                drops["after_bytes"] = None
-                self.channel.get_connection().abort()
+            if limit is not None and drops["done"] + size > limit:
+                drops.update(after_bytes=None, dropped=self.connection)
+                self.connection.abort()
                 raise asyncssh.SFTPConnectionLost("dropped by the test")
-            drops["done"] = drops.get("done", 0) + size
+            if limit is not None:
+                drops["done"] += size
+            elif drops.get("dropped") not in (None, self.connection) and drops.get("resumed_at") is None:
+                drops["resumed_at"] = offset  # the first read on the new connection
             return super().read(file_obj, offset, size)
 
         # A read-only account, as the contract says: the client must never need these.
