@@ -1,26 +1,55 @@
 """The foodbank_platform code location.
 
-Sources → landing → raw → dbt (staging, canonical, reconciliation, marts) → checks. Locally the
-warehouse is one DuckDB file that only one process may write, so steps run in-process, one after
-another; in production (Snowflake) the multiprocess executor with a `warehouse_writer` pool takes over.
+Sources → landing → raw → dbt (staging, canonical | reconciliation → finance marts) with the data
+quality and SLA checks, the 10-minute sensor path, the nightly close schedule, late-data re-runs and
+alerts (`defs/automation.py`, `defs/quality.py`, `defs/alerts.py`). Locally the warehouse is one
+DuckDB file that only one process may write, so steps run in-process, one after another; in
+production (Snowflake) the multiprocess executor with a `warehouse_writer` pool takes over.
 """
 
 from __future__ import annotations
 
-from dagster import Definitions, define_asset_job, in_process_executor, multiprocess_executor
+import os
+
+from dagster import (AssetSelection, Definitions, build_sensor_for_freshness_checks, define_asset_job,
+                     in_process_executor, multiprocess_executor)
 
 from . import settings as fb_settings
-from .defs import ingest, transform
+from .defs import alerts, automation, ingest, quality, transform
 from .defs.resources import build_resources
 
 _settings = fb_settings.load()
 
-everything = define_asset_job("ingest_and_build", selection="*",
-                              description="Pull and load every new file, then build every dbt model.")
+
+def _keys(assets_def, schema: str | None = None):
+    return sorted((k for k in assets_def.keys if schema is None or k.path[0] == schema), key=str)
+
+
+operations_marts = _keys(transform.dbt_operations, "marts")
+nightly_tables = _keys(transform.dbt_reconciliation) + _keys(transform.dbt_finance)
+sla_checks = quality.freshness_checks(operations_marts, nightly_tables)
+blocking_check_keys = [k for c in quality.row_checks for k in c.check_keys if c.check_specs_by_output_name and
+                       next(iter(c.check_specs_by_output_name.values())).blocking]
+
+everything = define_asset_job(
+    "ingest_and_build", selection=AssetSelection.all() - AssetSelection.checks(*sla_checks, quality.missing_files),
+    description="Pull and load every new file, then build every dbt model (the `foodbank run` command).")
 
 defs = Definitions(
-    assets=[*ingest.landing_specs, *ingest.landing_assets, *ingest.raw_assets, transform.dbt_models],
-    jobs=[everything],
-    resources=build_resources(_settings),
+    assets=[*ingest.landing_specs, *ingest.landing_assets, *ingest.raw_assets, *transform.dbt_models],
+    asset_checks=[*quality.data_quality_checks, *sla_checks],
+    jobs=[everything, automation.operations_refresh, automation.nightly_close, automation.expected_files],
+    schedules=[automation.nightly_close_schedule, automation.expected_files_schedule],
+    sensors=[
+        automation.new_files_sensor, automation.late_data_sensor,
+        build_sensor_for_freshness_checks(freshness_checks=sla_checks, name="freshness_checks_sensor",
+                                          minimum_interval_seconds=60),
+        alerts.build_check_alert_sensor({"data_quality": blocking_check_keys,
+                                         "freshness": [k for c in sla_checks for k in c.check_keys]}),
+        alerts.run_failure_alert,
+    ],
+    resources={**build_resources(_settings), "alerting": alerts.AlertsResource(
+        webhook_url=os.environ.get("FOODBANK_ALERT_WEBHOOK_URL"),
+        sns_topic_arn=os.environ.get("FOODBANK_ALERT_SNS_TOPIC_ARN"))},
     executor=in_process_executor if _settings.env != "prod" else multiprocess_executor,
 )

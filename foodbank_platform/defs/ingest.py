@@ -6,8 +6,6 @@ from the SFTP server into landing (never touching the source). Every raw asset r
 loader over its table's landing files; there is no per-table code here, only the factory.
 """
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, RetryPolicy, Backoff, asset
 
 from ..ingest import loader

@@ -1,34 +1,92 @@
-"""dbt, as Dagster assets: staging → canonical → reconciliation and marts.
+"""dbt, as Dagster assets, split by when the food bank needs the numbers.
 
 The dbt project in `dbt_project/` is loaded with dagster-dbt, so every model is an asset and every
-dbt test an asset check. dbt sources on the `raw` schema map onto the raw assets of
-`defs/ingest.py`, which is what joins the graph from files to the daily balance. Models are keyed
-by `[schema, model]` (e.g. `canonical/inventory_events`), the names analysts query.
+dbt test an asset check. dbt sources on `raw` map onto the raw assets of `defs/ingest.py`, which joins
+the graph from files to the marts. Models are keyed `[schema, model]` (`canonical/inventory_events`),
+the names analysts query.
+
+The dbt tags decide the path:
+- `dbt_operations` — everything not tagged `nightly` (staging, canonical, the operations and
+  traceability marts): unpartitioned, rebuilt incrementally by the 10-minute path.
+- `dbt_reconciliation` and `dbt_finance` — the `nightly` models, partitioned by Pacific business day.
+  They are two steps, not one, on purpose: Dagster can only hold back a *step* when a blocking
+  check fails, and the team needs the day's reconciliations (the variances they act on) even on a
+  day whose findings must keep the finance marts from publishing. A backfill of any range runs as one
+  dbt invocation (`BackfillPolicy.single_run()`), passing the range's last day as `publish_through`.
+
+Freshness (the SLAs of DESIGN.md) is declared on the specs here: operations marts at most 10
+minutes old, nightly tables materialised by 06:00 Pacific each day.
 """
 
-from __future__ import annotations
-
+import json
 import os
+import sys
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import (AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, Backoff, DailyPartitionsDefinition,
+                     FreshnessPolicy, RetryPolicy)
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from .. import settings as fb_settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+PACIFIC = "America/Los_Angeles"
+
+# One partition per Pacific business day. The simulator's calendar starts in 2026; production keeps
+# three years hot, and a backfill can reach any of them.
+business_days = DailyPartitionsDefinition(start_date="2026-01-01", timezone=PACIFIC)
+
+OPERATIONS_FRESHNESS = FreshnessPolicy.time_window(fail_window=timedelta(minutes=10),
+                                                   warn_window=timedelta(minutes=7))
+# "Reconciled tables for day D by 06:00 on D+1": at each 06:00 Pacific the table must have been
+# materialised since midnight (the nightly run starts at 03:15).
+NIGHTLY_FRESHNESS = FreshnessPolicy.cron(deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=6),
+                                         timezone=PACIFIC)
+
+# Warehouse lock contention and a dbt process killed by the host are worth another try; a model bug is
+# not, but three tries cost little next to a missed 06:00.
+DBT_RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL)
+
+
+def schema_of(props: Mapping[str, Any]) -> str:
+    return props.get("config", {}).get("schema") or props["schema"]
+
+
+def is_nightly(props: Mapping[str, Any]) -> bool:
+    return "nightly" in (props.get("tags") or props.get("config", {}).get("tags") or [])
+
+
+def is_finance(props: Mapping[str, Any]) -> bool:
+    return is_nightly(props) and schema_of(props) == "marts"
 
 
 class FoodbankTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
-        schema = dbt_resource_props.get("config", {}).get("schema") or dbt_resource_props["schema"]
-        return AssetKey([schema, dbt_resource_props["name"]])
+        return AssetKey([schema_of(dbt_resource_props), dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return dbt_resource_props.get("config", {}).get("schema") or "dbt"
+        if dbt_resource_props["resource_type"] == "model" and is_finance(dbt_resource_props):
+            return "finance"
+        return schema_of(dbt_resource_props) or "dbt"
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] != "model":
+            return spec
+        if is_finance(props):
+            # The finance marts wait for every reconciliation of their day: that is where the blocking
+            # checks sit, whichever reconciliation a mart happens to read.
+            gates = [AssetKey(["reconciliation", n["name"]]) for n in manifest["nodes"].values()
+                     if n["resource_type"] == "model" and is_nightly(n) and schema_of(n) == "reconciliation"]
+            spec = spec.merge_attributes(deps=[g for g in gates if g not in {d.asset_key for d in spec.deps}])
+        policy = NIGHTLY_FRESHNESS if is_nightly(props) else (
+            OPERATIONS_FRESHNESS if schema_of(props) == "marts" else None)
+        return spec.replace_attributes(freshness_policy=policy) if policy else spec
 
 
 def dbt_project(s: fb_settings.Settings | None = None) -> DbtProject:
@@ -42,14 +100,60 @@ def dbt_project(s: fb_settings.Settings | None = None) -> DbtProject:
     return project
 
 
+def dbt_executable() -> str:
+    """The dbt beside this interpreter (the venv), so an un-activated venv still finds it."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
+
+
 def dbt_resource(s: fb_settings.Settings | None = None) -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(s))
+    return DbtCliResource(project_dir=dbt_project(s), dbt_executable=dbt_executable())
 
 
 PROJECT = dbt_project()
 TRANSLATOR = FoodbankTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-@dbt_assets(manifest=PROJECT.manifest_path, dagster_dbt_translator=TRANSLATOR, name="dbt_models")
-def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build"], context=context).stream()
+def business_day_vars(context: AssetExecutionContext) -> dict[str, str]:
+    """dbt vars for a nightly step: publish through the range's last day, or through the latest day
+    already published if that is later, so re-running an old day never un-publishes newer ones."""
+    last = date.fromisoformat(context.partition_key_range.end)
+    published = [date.fromisoformat(k) for k in context.instance.get_materialized_partitions(
+        next(iter(context.selected_asset_keys)))]
+    through = max([last, *published])
+    return {"publish_through": through.isoformat(), "as_of_date": (through + timedelta(days=1)).isoformat()}
+
+
+def operations_vars(context: AssetExecutionContext) -> dict[str, str]:
+    """The operations marts' "today" is the run's `foodbank/as_of_date` tag when given (a replayed
+    day), else dbt's own clock."""
+    as_of = context.run.tags.get("foodbank/as_of_date")
+    return {"as_of_date": as_of} if as_of else {}
+
+
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: dict[str, str]):
+    args = ["build"] + (["--vars", json.dumps(dbt_vars)] if dbt_vars else [])
+    yield from dbt.cli(args, context=context).stream()
+
+
+@dbt_assets(manifest=PROJECT.manifest_path, dagster_dbt_translator=TRANSLATOR, name="dbt_operations",
+            exclude="tag:nightly", retry_policy=DBT_RETRY, pool="warehouse_writer")
+def dbt_operations(context: AssetExecutionContext, dbt: DbtCliResource):
+    yield from _build(context, dbt, operations_vars(context))
+
+
+_NIGHTLY = dict(manifest=PROJECT.manifest_path, dagster_dbt_translator=TRANSLATOR, partitions_def=business_days,
+                backfill_policy=BackfillPolicy.single_run(), retry_policy=DBT_RETRY, pool="warehouse_writer")
+
+
+@dbt_assets(select="tag:nightly,config.schema:reconciliation", name="dbt_reconciliation", **_NIGHTLY)
+def dbt_reconciliation(context: AssetExecutionContext, dbt: DbtCliResource):
+    yield from _build(context, dbt, business_day_vars(context))
+
+
+@dbt_assets(select="tag:nightly", exclude="config.schema:reconciliation", name="dbt_finance", **_NIGHTLY)
+def dbt_finance(context: AssetExecutionContext, dbt: DbtCliResource):
+    yield from _build(context, dbt, business_day_vars(context))
+
+
+dbt_models = [dbt_operations, dbt_reconciliation, dbt_finance]

@@ -1,0 +1,129 @@
+"""When things run: the 10-minute path, the nightly close, late data, and the clock checks.
+
+- **10-minute path.** `new_files_sensor` looks at the landing zone (DMS writes there itself) and the
+  SFTP server every minute. New files → one run that pulls the SFTP feeds concerned, loads their raw
+  tables and rebuilds the operations models (`dbt_operations`, incremental), with their checks. The
+  cursor and the run key come from `foodbank_platform.watch`: the same files never ask twice.
+- **Nightly close.** At 03:15 Pacific — after the on-hand snapshot is due (03:00), with time for
+  retries before the 06:00 SLA — `nightly_close_schedule` builds yesterday's partition of the
+  reconciliations and, unless a blocking check fails, the finance marts.
+- **Late data.** `late_data_sensor` reads the ledger for loads since its cursor, finds the business
+  days their rows belong to, and re-runs the nightly close for each of those days that was already
+  published (a day not yet closed is left to the schedule).
+- **Clock checks.** `expected_files_schedule` evaluates the missing-files check every 15 minutes
+  with the tick's time; `freshness_checks_sensor` evaluates the SLA freshness checks.
+
+Locally DuckDB has one writer, so every run carries the `foodbank/warehouse` tag that the run
+queue (deploy/dagster.yaml) limits to one run at a time.
+"""
+
+import json
+import time
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import duckdb
+from dagster import (AssetKey, AssetSelection, DefaultScheduleStatus, DefaultSensorStatus, RunRequest,
+                     ScheduleEvaluationContext, SensorEvaluationContext, SensorResult, SkipReason,
+                     build_schedule_from_partitioned_job, define_asset_job, schedule, sensor)
+
+from .. import watch
+from ..sources import catalog
+from . import ingest, quality, transform
+from .resources import LandingResource, SftpResource, WarehouseResource
+
+WAREHOUSE_TAGS = {"foodbank/warehouse": "writer"}
+# A run that dies of something transient (a pod evicted, a lock held too long) is re-launched once.
+RUN_RETRY_TAGS = {"dagster/max_retries": "1", "dagster/retry_strategy": "FROM_FAILURE"}
+
+operations_selection = (AssetSelection.assets(*ingest.landing_assets, *ingest.raw_assets, transform.dbt_operations)
+                        - AssetSelection.checks(quality.missing_files))
+nightly_selection = AssetSelection.assets(transform.dbt_reconciliation, transform.dbt_finance)
+
+operations_refresh = define_asset_job(
+    "operations_refresh", selection=operations_selection, tags={**WAREHOUSE_TAGS, **RUN_RETRY_TAGS},
+    description="10-minute path: pull and load new files, rebuild the operations models, run their checks.")
+
+nightly_close = define_asset_job(
+    "nightly_close", selection=nightly_selection, partitions_def=transform.business_days,
+    tags={**WAREHOUSE_TAGS, **RUN_RETRY_TAGS},
+    description="Finance-grade close of one business day (or a range, as one run): reconciliations, "
+                "then the finance marts unless a blocking check fails.")
+
+expected_files = define_asset_job(
+    "expected_files", selection=AssetSelection.checks(quality.missing_files), tags=WAREHOUSE_TAGS,
+    description="Files expected but missing: shipments every 45 minutes in shipping hours, on-hand by 03:00.")
+
+nightly_close_schedule = build_schedule_from_partitioned_job(
+    nightly_close, name="nightly_close_schedule", hour_of_day=3, minute_of_hour=15,
+    default_status=DefaultScheduleStatus.RUNNING)
+
+
+@schedule(job=expected_files, cron_schedule="*/15 * * * *", execution_timezone=transform.PACIFIC,
+          default_status=DefaultScheduleStatus.RUNNING)
+def expected_files_schedule(context: ScheduleEvaluationContext):
+    tick = context.scheduled_execution_time.isoformat()
+    return RunRequest(run_key=f"expected-files-{tick}", tags={"foodbank/as_of": tick})
+
+
+def _operations_keys() -> list[AssetKey]:
+    return sorted(transform.dbt_operations.keys, key=str)
+
+
+def files_run_request(fresh: dict[str, list[watch.Seen]], as_of_date: str | None = None) -> RunRequest:
+    """Pull (SFTP) and load the tables that have new files, then the operations models."""
+    tables = [catalog.table(t) for t in sorted(fresh)]
+    keys = [ingest.landing_key(t) for t in tables if not t.is_dms] + [ingest.raw_key(t) for t in tables]
+    tags = {"foodbank/new_files": str(sum(len(v) for v in fresh.values()))}
+    if as_of_date:
+        tags["foodbank/as_of_date"] = as_of_date
+    return RunRequest(run_key=watch.run_key(fresh), asset_selection=keys + _operations_keys(), tags=tags)
+
+
+def list_new_files(landing: LandingResource, sftp: SftpResource, now: float) -> dict[str, list[watch.Seen]]:
+    store, source = landing.store(), sftp.source()
+    try:
+        return {t.raw_table: (watch.list_landing(store, t) if t.is_dms else watch.list_sftp_ready(source, t, now))
+                for t in catalog.TABLES}
+    finally:
+        source.close()
+
+
+@sensor(job=operations_refresh, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
+        description="New DMS files in landing or ready SFTP files → load them and refresh the operations models.")
+def new_files_sensor(context: SensorEvaluationContext, landing: LandingResource, sftp: SftpResource):
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    fresh, advanced = watch.new_files(list_new_files(landing, sftp, time.time()), cursor)
+    if not fresh:
+        return SkipReason("no new files")
+    return SensorResult(run_requests=[files_run_request(fresh)], cursor=json.dumps(advanced, sort_keys=True))
+
+
+def today_pacific() -> date:
+    return datetime.now(ZoneInfo(transform.PACIFIC)).date()
+
+
+def published_days(instance) -> set[str]:
+    key = AssetKey(["reconciliation", "inventory_daily_balance"])
+    return set(instance.get_materialized_partitions(key))
+
+
+@sensor(job=nightly_close, minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING,
+        description="Rows loaded for an already-published business day → re-run that day's close.")
+def late_data_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
+    mark = datetime.fromisoformat(context.cursor) if context.cursor else None
+    try:
+        con = duckdb.connect(warehouse.duckdb_path, read_only=True)
+    except duckdb.IOException as e:  # a run holds the warehouse: look again next time
+        return SkipReason(f"warehouse busy: {e}")
+    try:
+        days, new_mark = watch.touched_business_dates(con, mark)
+    finally:
+        con.close()
+    closed = published_days(context.instance)
+    reopen = [d.isoformat() for d in days if d.isoformat() in closed and d < today_pacific()]
+    requests = [RunRequest(partition_key=d, run_key=f"late-{d}-{new_mark.isoformat()}",
+                           tags={"foodbank/reason": "late_data"}) for d in reopen]
+    cursor = new_mark.isoformat() if new_mark else context.cursor
+    return SensorResult(run_requests=requests, cursor=cursor,
+                        skip_reason=None if requests else "no late rows for a published day")

@@ -1,0 +1,146 @@
+"""The data-quality rules of `foodbank_platform.quality`, as Dagster asset checks.
+
+Each rule becomes a check on the asset its findings are about, with the failed-row count and the
+first examples as metadata (a markdown table in the UI, JSON for machines), and its findings written
+to `audit.dq_<rule>`. ERROR rules are `blocking`: they sit on the nightly reconciliations and hold
+back the finance step of the same run. File-level rules show one check per raw table. The
+missing-files rule is about time, not rows: it is evaluated as of the run's `foodbank/as_of` tag (the
+schedule's tick), so a replayed tick gives the same answer.
+
+Also the SLA checks: freshness checks derived from the specs' freshness policies (operations marts
+10 minutes; nightly partitions by 06:00 Pacific), so a breach shows as a failed check in the UI and
+feeds the alert sensor.
+"""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey,
+                     Backoff, MetadataValue, RetryPolicy, asset_check, build_last_update_freshness_checks,
+                     build_time_partition_freshness_checks, multi_asset_check)
+
+from .. import quality
+from ..quality import Check, Outcome
+from ..sources import catalog
+from .ingest import raw_key
+from .resources import WarehouseResource
+from .transform import PACIFIC, business_days
+
+# A check waits on the warehouse like the loaders do; a held lock is worth a retry, not a red check.
+CHECK_RETRY = RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL)
+
+
+def _key(schema_table: tuple[str, str]) -> AssetKey:
+    return AssetKey(list(schema_table))
+
+
+def _result(outcome: Outcome, asset_key: AssetKey | None = None, count: int | None = None,
+            examples: list | None = None) -> AssetCheckResult:
+    n = outcome.failed_rows if count is None else count
+    shown = Outcome(outcome.check, n, outcome.columns, outcome.examples if examples is None else examples)
+    return AssetCheckResult(
+        asset_key=asset_key,
+        check_name=outcome.check.name,
+        passed=n == 0,
+        severity=AssetCheckSeverity.ERROR if outcome.check.severity == quality.ERROR else AssetCheckSeverity.WARN,
+        metadata={
+            "failed_rows": n,
+            "findings_table": outcome.check.table,
+            "scope": outcome.scope,
+            "examples": MetadataValue.md(shown.examples_markdown()),
+            "examples_json": MetadataValue.json(shown.examples_json()),
+        },
+    )
+
+
+def _day_range(context: AssetCheckExecutionContext) -> tuple[date, date]:
+    keys = context.op_execution_context.partition_key_range
+    return date.fromisoformat(keys.start), date.fromisoformat(keys.end) + timedelta(days=1)
+
+
+def row_check(check: Check):
+    """A rule whose findings all concern one asset."""
+
+    @asset_check(
+        asset=_key(check.asset), name=check.name, description=check.description,
+        blocking=check.blocks_finance, additional_deps=[_key(r) for r in check.reads],
+        partitions_def=business_days if check.partitioned else None, retry_policy=CHECK_RETRY,
+        metadata={"severity": check.severity, "findings_table": check.table},
+    )
+    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+        start, end = _day_range(context) if check.partitioned else (None, None)
+        with warehouse.connect() as con:
+            outcome = quality.evaluate(con, check, start, end)
+        context.log.info(f"{check.name}: {outcome.failed_rows} finding(s) ({outcome.scope})")
+        return _result(outcome)
+
+    return _check
+
+
+def _split(con, outcome: Outcome, column: str, value_by_key: dict) -> list[AssetCheckResult]:
+    """One result per selected check key, each counting only the findings whose `column` is its value."""
+    results = []
+    for key, value in sorted(value_by_key.items(), key=lambda kv: str(kv[0])):
+        where = f"FROM {outcome.check.table} WHERE {column} = ?"
+        count = con.execute(f"SELECT count(*) {where}", [value]).fetchone()[0]
+        examples = con.execute(f"SELECT * {where} LIMIT {quality.EXAMPLES}", [value]).fetchall()
+        results.append(_result(outcome, key.asset_key, count, examples))
+    return results
+
+
+def per_table_check(check: Check):
+    """A ledger-level rule shown once per raw table, evaluated in one query."""
+    specs = [AssetCheckSpec(name=check.name, asset=raw_key(t), description=check.description,
+                            metadata={"severity": check.severity, "findings_table": check.table})
+             for t in catalog.TABLES]
+
+    @multi_asset_check(specs=specs, name=check.name, can_subset=True, retry_policy=CHECK_RETRY)
+    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
+        with warehouse.connect() as con:
+            outcome = quality.evaluate(con, check)
+            yield from _split(con, outcome, "source_table",
+                              {k: k.asset_key.path[-1] for k in context.selected_asset_check_keys})
+
+    return _check
+
+
+def as_of_pacific(context: AssetCheckExecutionContext) -> datetime:
+    tag = context.run.tags.get("foodbank/as_of")
+    moment = datetime.fromisoformat(tag) if tag else datetime.now(ZoneInfo("UTC"))
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(ZoneInfo(PACIFIC)).replace(tzinfo=None)
+
+
+SHIPMENTS_KEY = raw_key(catalog.table("legacy_warehouse__shipments"))
+ONHAND_KEY = raw_key(catalog.table("legacy_warehouse__onhand"))
+
+
+@multi_asset_check(
+    specs=[AssetCheckSpec(name="missing_files", asset=SHIPMENTS_KEY,
+                          description="No shipments file for more than 45 minutes in shipping hours (06-18 Pacific)."),
+           AssetCheckSpec(name="missing_files", asset=ONHAND_KEY,
+                          description="No on-hand snapshot for day D by 03:00 Pacific on D+1.")],
+    name="missing_files", can_subset=True, retry_policy=CHECK_RETRY,
+)
+def missing_files(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
+    as_of = as_of_pacific(context)
+    feeds = {SHIPMENTS_KEY: "shipments", ONHAND_KEY: "onhand"}
+    with warehouse.connect() as con:
+        outcome = quality.evaluate_missing_files(con, as_of)
+        yield from _split(con, outcome, "feed", {k: feeds[k.asset_key] for k in context.selected_asset_check_keys})
+
+
+row_checks = [row_check(c) for c in quality.CHECKS if not c.per_source_table]
+table_checks = [per_table_check(c) for c in quality.CHECKS if c.per_source_table]
+data_quality_checks = [*row_checks, *table_checks, missing_files]
+
+
+def freshness_checks(operations_marts: list[AssetKey], nightly: list[AssetKey]) -> list:
+    """SLA checks for the UI and alerts, mirroring the freshness policies on the specs."""
+    return [
+        *build_last_update_freshness_checks(assets=operations_marts, lower_bound_delta=timedelta(minutes=10),
+                                            severity=AssetCheckSeverity.WARN),
+        *build_time_partition_freshness_checks(assets=nightly, deadline_cron="0 6 * * *", timezone=PACIFIC,
+                                               severity=AssetCheckSeverity.ERROR),
+    ]

@@ -1,0 +1,312 @@
+"""Data-quality checks as SQL: the one place that says what a finding is.
+
+Every check is a query that returns *findings*, one row per thing somebody must look at (an unknown
+SKU on a posting, a donation receipt number used twice, a day whose stock went below zero…). The
+Dagster asset checks in `defs/quality.py` run these queries and show the count and examples in the
+UI; the same run writes the findings to `audit.dq_<check>`, so analysts can query them and the demo
+summary can print them. There is no second copy of any rule.
+
+Severity is a decision about the finance numbers:
+- ERROR (and blocking in Dagster) when the defect would make a published finance number wrong:
+  a negative closing balance (inventory valued below zero), a roll-forward that does not close, a
+  donation receipt counted twice, a shipment line that cannot be tied to an agency's order, a
+  reconciliation whose variance goes beyond what finance accepts. These stop the finance marts of
+  the day; the reconciliations themselves still publish, because they are where the team works.
+- WARN otherwise: an unknown SKU still carries its cases and pounds (totals stay right, only its
+  category is unknown until the item master is fixed); quarantined rows, failed files and late
+  files are ingestion trouble the team must chase, and late data re-opens the day when it arrives.
+
+Checks scoped to a business day (`partitioned`) replace only that day's findings, so a nightly run
+or a backfill of some days leaves the other days' findings as they were.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+ERROR, WARN = "ERROR", "WARN"
+EXAMPLES = 10
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    asset: tuple[str, str]  # (schema, table) the finding is about
+    severity: str
+    description: str
+    sql: str  # SELECT of findings; partitioned checks filter with {start} / {end} (dates, end exclusive)
+    partitioned: bool = False
+    reads: tuple[tuple[str, str], ...] = ()  # other tables the query reads (graph lineage)
+    tolerance: float | None = None  # variance checks: a finding only beyond this many lbs
+    per_source_table: bool = False  # findings carry `source_table`; Dagster shows one check per raw table
+
+    @property
+    def table(self) -> str:
+        return f"audit.dq_{self.name}"
+
+    @property
+    def blocks_finance(self) -> bool:
+        return self.severity == ERROR
+
+
+@dataclass
+class Outcome:
+    check: Check
+    failed_rows: int
+    columns: list[str]
+    examples: list[tuple]
+    scope: str = "all"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.failed_rows == 0
+
+    def examples_markdown(self) -> str:
+        if not self.examples:
+            return "_no findings_"
+        head = "| " + " | ".join(self.columns) + " |\n|" + "---|" * len(self.columns) + "\n"
+        return head + "\n".join("| " + " | ".join("" if v is None else str(v) for v in row) + " |"
+                                for row in self.examples)
+
+    def examples_json(self) -> list[dict]:
+        return [dict(zip(self.columns, row)) for row in json.loads(json.dumps(self.examples, default=str))]
+
+
+# ---------------------------------------------------------------- the rules
+
+_KNOWN_SKU = "sku IN (SELECT sku FROM staging.stg_wms__items WHERE NOT is_deleted)"
+
+MISSING_SKUS = Check(
+    name="missing_skus",
+    asset=("canonical", "inventory_events"),
+    severity=WARN,
+    description="Postings, donation lines, shipment lines and TEFAP lines whose SKU is not in the item master.",
+    reads=(("canonical", "donations"), ("canonical", "fulfillment_line_items"),
+           ("staging", "stg_usda_tefap__receipts"), ("staging", "stg_wms__items")),
+    sql=f"""
+        SELECT 'inventory_events' AS source, source_record_id AS record_id, sku, min(business_date) AS business_date
+        FROM canonical.inventory_events WHERE NOT ({_KNOWN_SKU}) AND NOT is_reversal
+        GROUP BY ALL
+        UNION ALL
+        SELECT 'donations', CAST(donation_line_id AS VARCHAR), sku, business_date
+        FROM canonical.donations WHERE sku IS NOT NULL AND NOT ({_KNOWN_SKU})
+        UNION ALL
+        SELECT 'fulfillment_line_items', shipment_line_id, sku, business_date
+        FROM canonical.fulfillment_line_items WHERE NOT ({_KNOWN_SKU})
+        UNION ALL
+        SELECT 'tefap_receipts', bol_number || '-' || line_number, sku, received_date
+        FROM staging.stg_usda_tefap__receipts WHERE sku IS NULL OR NOT ({_KNOWN_SKU})
+        ORDER BY source, record_id
+    """,
+)
+
+NEGATIVE_BALANCES = Check(
+    name="negative_balances",
+    asset=("reconciliation", "inventory_daily_balance"),
+    severity=ERROR,
+    description="A SKU/lot/location whose closing balance is below zero on a business day.",
+    partitioned=True,
+    sql="""
+        SELECT business_date, sku, lot_code, location_id, opening_cases, closing_cases, closing_lbs
+        FROM reconciliation.inventory_daily_balance
+        WHERE (closing_cases < 0 OR closing_lbs < 0) AND business_date >= {start} AND business_date < {end}
+        ORDER BY business_date, sku, lot_code, location_id
+    """,
+)
+
+DUPLICATE_DONATION_IDS = Check(
+    name="duplicate_donation_ids",
+    asset=("reconciliation", "inventory_daily_balance"),  # TODO receipts reconciliation
+    severity=ERROR,
+    description="A donation receipt number (donation_id) carried by more than one donation.",
+    partitioned=True,
+    sql="""
+        WITH headers AS (
+            SELECT donation_id, donation_pk, min(business_date) AS business_date
+            FROM canonical.donations GROUP BY ALL
+        ), repeated AS (
+            SELECT donation_id FROM headers GROUP BY donation_id HAVING count(*) > 1
+        )
+        SELECT h.business_date, h.donation_id, h.donation_pk
+        FROM headers h JOIN repeated USING (donation_id)
+        WHERE h.business_date >= {start} AND h.business_date < {end}
+        ORDER BY h.donation_id, h.donation_pk
+    """,
+)
+
+ORPHANED_FULFILLMENT = Check(
+    name="orphaned_fulfillment",
+    asset=("reconciliation", "inventory_daily_balance"),  # TODO distributions reconciliation
+    severity=ERROR,
+    description="Shipment lines whose order or order line does not exist in agency ordering.",
+    partitioned=True,
+    reads=(("canonical", "agency_orders"),),
+    sql="""
+        SELECT f.business_date, f.shipment_line_id, f.order_id, f.order_line_id, f.agency_id,
+               CASE WHEN NOT EXISTS (SELECT 1 FROM canonical.agency_orders o WHERE o.order_id = f.order_id)
+                    THEN 'order missing' ELSE 'order line missing' END AS problem
+        FROM canonical.fulfillment_line_items f
+        WHERE NOT EXISTS (SELECT 1 FROM canonical.agency_orders o
+                          WHERE o.order_id = f.order_id AND o.order_line_id = f.order_line_id)
+          AND f.business_date >= {start} AND f.business_date < {end}
+        ORDER BY f.business_date, f.shipment_line_id
+    """,
+)
+
+QUARANTINED_ROWS = Check(
+    name="quarantined_rows",
+    asset=("raw", "*"),
+    severity=WARN,
+    description="Delivered rows the loader could not read or type; they are kept in audit.quarantine, not in raw.",
+    per_source_table=True,
+    sql="""
+        SELECT source_table, landing_key, file_version, row_number, reason, left(raw_text, 200) AS raw_text
+        FROM audit.quarantine ORDER BY source_table, landing_key, row_number
+    """,
+)
+
+FAILED_FILES = Check(
+    name="failed_files",
+    asset=("raw", "*"),
+    severity=WARN,
+    description="File versions that could not be read at all and have not been superseded by good bytes since.",
+    per_source_table=True,
+    sql="""
+        SELECT f.source_table, f.file_identity, f.landing_key, f.version, f.error
+        FROM audit.file_ledger f
+        WHERE f.status = 'failed'
+          AND NOT EXISTS (SELECT 1 FROM audit.file_ledger g WHERE g.file_identity = f.file_identity
+                          AND g.status = 'loaded' AND g.version > f.version)
+        ORDER BY f.source_table, f.file_identity
+    """,
+)
+
+CHECKS: list[Check] = [MISSING_SKUS, NEGATIVE_BALANCES, DUPLICATE_DONATION_IDS, ORPHANED_FULFILLMENT,
+                       QUARANTINED_ROWS, FAILED_FILES]
+
+
+# ---------------------------------------------------------------- running a check
+
+def _date_sql(d: date) -> str:
+    return f"DATE '{d.isoformat()}'"
+
+
+def render(check: Check, start: date | None = None, end: date | None = None) -> str:
+    if not check.partitioned:
+        return check.sql
+    start = start or date(1900, 1, 1)
+    end = end or date(9999, 1, 1)
+    return check.sql.format(start=_date_sql(start), end=_date_sql(end))
+
+
+def evaluate(con, check: Check, start: date | None = None, end: date | None = None) -> Outcome:
+    """Run the check, store its findings in `audit.dq_<name>` and return the count and examples.
+
+    A day-scoped check replaces only the findings of [start, end); the others replace the whole table.
+    """
+    sql = render(check, start, end)
+    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _findings AS {sql}")
+        if check.partitioned and _exists(con, check.table):
+            con.execute(f"DELETE FROM {check.table} WHERE business_date >= ? AND business_date < ?",
+                        [start or date(1900, 1, 1), end or date(9999, 1, 1)])
+            con.execute(f"INSERT INTO {check.table} BY NAME SELECT * FROM _findings")
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {check.table} AS SELECT * FROM _findings")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    count = con.execute("SELECT count(*) FROM _findings").fetchone()[0]
+    cursor = con.execute(f"SELECT * FROM _findings LIMIT {EXAMPLES}")
+    columns = [d[0] for d in cursor.description]
+    scope = f"{start}..{end - timedelta(days=1)}" if check.partitioned and start and end else "all"
+    return Outcome(check, count, columns, cursor.fetchall(), scope)
+
+
+def _exists(con, qualified: str) -> bool:
+    schema, name = qualified.split(".")
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                       [schema, name]).fetchone()[0] > 0
+
+
+def by_name(name: str) -> Check:
+    return next(c for c in CHECKS if c.name == name)
+
+
+def now_utc() -> datetime:
+    from datetime import timezone
+
+    return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------- files expected but missing
+# Absence has no rows to query, so this check is a small calendar: the legacy warehouse drops a
+# shipments file every 15 minutes while it ships, and an on-hand snapshot for day D by 03:00 on D+1.
+# Times are Pacific wall times, as the file names carry them.
+
+SHIPMENTS_MAX_GAP = timedelta(minutes=45)
+SHIPPING_HOURS = (6, 18)  # 06:00-18:00 Pacific: the docks' day
+ONHAND_DEADLINE = timedelta(days=1, hours=3)  # snapshot of D due by 03:00 on D+1
+LOOKBACK_DAYS = 7
+
+MISSING_FILES = Check(
+    name="missing_files",
+    asset=("raw", "legacy_warehouse__shipments"),
+    severity=WARN,
+    description="No shipments file for more than 45 minutes in shipping hours; no on-hand snapshot by 03:00.",
+    sql="",
+    reads=(("raw", "legacy_warehouse__onhand"),),
+)
+
+
+def _named_times(con, feed: str, stamp: str) -> list[datetime]:
+    rows = con.execute(
+        "SELECT DISTINCT regexp_extract(file_identity, ?, 1) FROM audit.file_ledger "
+        "WHERE source_table = ? AND status = 'loaded'", [stamp, f"legacy_warehouse__{feed}"]).fetchall()
+    fmt = "%Y%m%d_%H%M" if feed == "shipments" else "%Y%m%d"
+    return sorted(datetime.strptime(r[0], fmt) for r in rows if r[0])
+
+
+def shipment_gaps(file_times: list[datetime], as_of: datetime, days: int = LOOKBACK_DAYS) -> list[tuple]:
+    """(business_date, gap_from, gap_to, minutes) for every stretch of shipping hours with no file."""
+    gaps = []
+    for back in range(days, -1, -1):
+        day = (as_of - timedelta(days=back)).date()
+        opens = datetime.combine(day, datetime.min.time()) + timedelta(hours=SHIPPING_HOURS[0])
+        closes = min(datetime.combine(day, datetime.min.time()) + timedelta(hours=SHIPPING_HOURS[1]), as_of)
+        if closes <= opens:
+            continue
+        marks = [opens] + [t for t in file_times if opens < t <= closes] + [closes]
+        for a, b in zip(marks, marks[1:]):
+            if b - a > SHIPMENTS_MAX_GAP:
+                gaps.append(("shipments", day, a, b, int((b - a).total_seconds() // 60)))
+    return gaps
+
+
+def missing_onhand(snapshot_days: list[datetime], as_of: datetime, days: int = LOOKBACK_DAYS) -> list[tuple]:
+    have = {d.date() for d in snapshot_days}
+    out = []
+    for back in range(days, 0, -1):
+        day = (as_of - timedelta(days=back)).date()
+        due = datetime.combine(day, datetime.min.time()) + ONHAND_DEADLINE
+        if due <= as_of and day not in have:
+            out.append(("onhand", day, due, as_of, int((as_of - due).total_seconds() // 60)))
+    return out
+
+
+def evaluate_missing_files(con, as_of_pacific: datetime, days: int = LOOKBACK_DAYS) -> Outcome:
+    """Findings as of a Pacific wall time (the schedule's tick), over the last `days` days."""
+    findings = (shipment_gaps(_named_times(con, "shipments", r"shipments_(\d{8}_\d{4})"), as_of_pacific, days)
+                + missing_onhand(_named_times(con, "onhand", r"onhand_(\d{8})"), as_of_pacific, days))
+    columns = ["feed", "business_date", "expected_from", "checked_until", "minutes_missing"]
+    con.execute(f"CREATE OR REPLACE TABLE {MISSING_FILES.table} (feed VARCHAR, business_date DATE, "
+                "expected_from TIMESTAMP, checked_until TIMESTAMP, minutes_missing BIGINT)")
+    if findings:
+        con.executemany(f"INSERT INTO {MISSING_FILES.table} VALUES (?, ?, ?, ?, ?)", findings)
+    return Outcome(MISSING_FILES, len(findings), columns, findings[:EXAMPLES], f"as of {as_of_pacific:%Y-%m-%d %H:%M}")
