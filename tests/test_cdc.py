@@ -13,7 +13,8 @@ import re
 import struct
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg2
@@ -22,7 +23,7 @@ import pytest
 from fixtures_services import pg_logical  # noqa: F401  (pytest fixture)
 from foodbank_platform.cdc import pgoutput
 from foodbank_platform.cdc.capture import lsn_to_int, run_capture
-from foodbank_platform.cdc.dms_layout import cdc_key, change_seq, dms_value, load_key, render_dms_csv
+from foodbank_platform.cdc.dms_layout import cdc_key, change_seq, load_key, pg_value
 from foodbank_platform.landing.store import LocalStore
 from foodbank_platform.sources import catalog
 
@@ -50,19 +51,12 @@ def test_layout_keys():
     assert load_key(TXNS, 10) == "dms/wms/wms/inventory_transactions/LOAD0000000A.csv"
 
 
-def test_value_forms():
-    assert dms_value("timestamptz", "2026-11-02 09:15:03+00") == "2026-11-02 09:15:03.000000"
-    assert dms_value("timestamptz", "2026-11-02 01:15:03.5-08") == "2026-11-02 09:15:03.500000"
-    assert dms_value("boolean", "f") == "false" and dms_value("numeric", "12.50") == "12.50"
-    assert dms_value("text", None) is None
-
-
-def test_render_nulls_empty_strings_and_quoting():
-    row = ("U", "2026-11-02 09:15:03.000000", "1" * 35, "SKU,1", 'say "hi"', "", None, "line1\nline2",
-           "12.00", "true", "\\N")
-    out = render_dms_csv(ITEMS, [row[:3] + row[3:10]]).decode()
-    assert out.splitlines()[0] == "Op,dms_commit_ts,dms_change_seq," + ",".join(ITEMS.column_names)
-    assert '"SKU,1","say ""hi""","",\\N,"line1\nline2",12.00,true\n' in out
+def test_pgoutput_text_becomes_the_values_psycopg2_gives_the_full_load():
+    assert pg_value("timestamptz", "2026-11-02 01:15:03.5-08") == datetime(2026, 11, 2, 9, 15, 3, 500000,
+                                                                          tzinfo=timezone.utc)
+    assert pg_value("boolean", "f") is False and pg_value("numeric", "12.50") == Decimal("12.50")
+    assert pg_value("date", "2026-11-02") == date(2026, 11, 2) and pg_value("bigint", "7") == 7
+    assert pg_value("text", None) is None and pg_value("text", "") == ""
 
 
 def test_pgoutput_update_with_old_key_keeps_the_after_image():
@@ -92,7 +86,11 @@ def source_db(pg_logical):
         con.cursor().execute(DDL.read_text())
     yield dsn
     with admin.cursor() as cur:
-        cur.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = %s", (name,))
+        # A walsender can outlive its client for a moment; end it before dropping its slot.
+        cur.execute("SELECT pg_terminate_backend(active_pid, 5000) FROM pg_replication_slots "
+                    "WHERE database = %s AND active_pid IS NOT NULL", (name,))
+        cur.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                    "WHERE database = %s", (name,))
         cur.execute(f"DROP DATABASE {name} WITH (FORCE)")
     admin.close()
 
@@ -148,15 +146,21 @@ def _replay(store: LocalStore, table) -> dict[str, dict]:
     return {k: {c: v for c, v in r.items() if c in table.column_names} for k, r in state.items()}
 
 
+# The DMS text of each type, written by PostgreSQL itself: an oracle independent of the capture.
+DMS_TEXT_SQL = {"timestamptz": "to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+                "boolean": "{c}::text", "numeric": "{c}::text", "bigint": "{c}::text", "date": "{c}::text",
+                "text": "{c}"}
+
+
 def _source_state(dsn: str, table) -> dict[str, dict]:
-    con = psycopg2.connect(dsn, options="-c TimeZone=UTC")
+    con = psycopg2.connect(dsn)
+    select_list = ", ".join(DMS_TEXT_SQL[c.type].format(c=c.name) for c in table.columns)
     with con.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(c + '::text' for c in table.column_names)} FROM {table.location}.{table.name}")
+        cur.execute(f"SELECT {select_list} FROM {table.location}.{table.name}")
         rows = cur.fetchall()
     con.close()
-    # DMS text forms; NULL is the unquoted token \N, read back by csv as the two characters.
-    return {r[0]: {c.name: "\\N" if v is None else dms_value(c.type, v) for c, v in zip(table.columns, r)}
-            for r in rows}
+    # NULL is the unquoted token \N, which csv reads back as those two characters.
+    return {r[0]: {c.name: "\\N" if v is None else v for c, v in zip(table.columns, r)} for r in rows}
 
 
 def test_full_load_then_changes_replay_to_the_source(source_db, tmp_path):
@@ -177,7 +181,7 @@ def test_full_load_then_changes_replay_to_the_source(source_db, tmp_path):
     _sql(source_db, "DELETE FROM wms.inventory_transactions WHERE txn_id = 3")
     _sql(source_db, "UPDATE wms.items SET description = E'two\\nlines, with comma', is_active = false")
     last = _sql(source_db, _txn(6), "UPDATE wms.inventory_transactions SET reason_code = 'DAMAGED' WHERE txn_id = 6")
-    _wait_for_ack(source_db, "dms_test", last)
+    _wait_for_ack(source_db, "dms_test", last, worker)
     stop.set()
     worker.join(30)
     report = result["report"]
@@ -252,11 +256,12 @@ def _wait_for_slot(dsn: str, slot: str, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
-def _wait_for_ack(dsn: str, slot: str, lsn: str, timeout: float = 30) -> None:
+def _wait_for_ack(dsn: str, slot: str, lsn: str, worker: threading.Thread, timeout: float = 30) -> None:
     import time
 
     deadline = time.monotonic() + timeout
     while _confirmed(dsn, slot) < lsn_to_int(lsn):
+        assert worker.is_alive(), "the capture stopped early (see the thread's exception)"
         assert time.monotonic() < deadline, "the capture never acknowledged the last change"
         time.sleep(0.1)
 

@@ -36,10 +36,10 @@ from ..landing.store import LandingStore
 from ..sources import catalog
 from ..sources.catalog import SourceTable
 from . import pgoutput
-from .dms_layout import cdc_key, change_seq, dms_timestamp, dms_value, load_key, render_dms_csv
+from .dms_layout import cdc_key, change_seq, dms_file, load_key, pg_value
 
 log = logging.getLogger(__name__)
-SESSION = "-c TimeZone=UTC -c DateStyle=ISO"  # value text forms are then the DMS ones (or one step away)
+SESSION = "-c TimeZone=UTC -c DateStyle=ISO"  # pgoutput's value text is then ISO in UTC
 LOAD_ROWS_PER_FILE = 500_000
 
 
@@ -105,7 +105,7 @@ def full_load(dsn: str, snapshot: str, store: LandingStore, tables: list[SourceT
 
 
 def _load_table(con, t: SourceTable, store: LandingStore, report: CaptureReport) -> int:
-    select_list = ", ".join(f'"{c}"::text' for c in t.column_names)
+    select_list = ", ".join(f'"{c}"' for c in t.column_names)
     total, number = 0, 0
     with con.cursor(name=f"load_{t.raw_table}") as cur:  # server-side: big tables stream
         cur.itersize = 10_000
@@ -115,12 +115,11 @@ def _load_table(con, t: SourceTable, store: LandingStore, report: CaptureReport)
             if not batch and number:
                 break
             number += 1
-            copied = dms_timestamp(datetime.now(timezone.utc))
-            rows = [("I", copied, None, *(dms_value(c.type, v) for c, v in zip(t.columns, r))) for r in batch]
+            copied = datetime.now(timezone.utc)
             key = load_key(t, number)
-            store.write_bytes(key, render_dms_csv(t, rows))
+            store.write_bytes(key, dms_file(t, [("I", copied, None, *r) for r in batch], full_load=True))
             report.files.append(key)
-            total += len(rows)
+            total += len(batch)
             if not batch:
                 break
     log.info("full load %s: %d rows", t.raw_table, total)
@@ -152,7 +151,7 @@ class _Changes:
 
     def _add(self, t: SourceTable, change: pgoutput.Change, change_lsn: int) -> None:
         assert self.tx is not None, "a change outside a transaction"
-        values = [dms_value(c.type, v) for c, v in zip(t.columns, change.values)]
+        values = [pg_value(c.type, v) for c, v in zip(t.columns, change.values)]
         values += [None] * (len(t.columns) - len(values))
         self.buffer[t.raw_table].append(
             (change.op, self.tx.commit_ts, change_seq(self.tx.final_lsn, change_lsn), *values))
@@ -166,14 +165,12 @@ def write_change_files(store: LandingStore, buffer: dict[str, list[tuple]], repo
     """One file per table and commit date, named by the (UTC, millisecond) time of writing."""
     for raw_table, rows in buffer.items():
         t = catalog.table(raw_table)
-        by_day: dict[str, list[tuple]] = defaultdict(list)
-        for op, commit_ts, seq, *values in rows:
-            by_day[commit_ts.astimezone(timezone.utc).date().isoformat()].append(
-                (op, dms_timestamp(commit_ts), seq, *values))
+        by_day: dict[object, list[tuple]] = defaultdict(list)
+        for row in rows:
+            by_day[row[1].astimezone(timezone.utc).date()].append(row)
         for day_rows in by_day.values():
-            commit_date = datetime.fromisoformat(day_rows[0][1]).replace(tzinfo=timezone.utc)
-            key = _unused_key(store, t, commit_date)
-            store.write_bytes(key, render_dms_csv(t, day_rows))
+            key = _unused_key(store, t, day_rows[0][1])
+            store.write_bytes(key, dms_file(t, day_rows))
             report.files.append(key)
             report.change_rows[raw_table] += len(day_rows)
             log.info("cdc %s: %d changes -> %s", raw_table, len(day_rows), key)

@@ -8,8 +8,12 @@ order (the commit's LSN, then the change's own LSN inside the transaction).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from decimal import Decimal
 
+import pandas as pd
+
+from ..formats.write import write_dms_csv
 from ..sources.catalog import SourceTable
 
 COMMIT_DIGITS, CHANGE_DIGITS = 20, 15  # 20 digits hold any 64-bit LSN; 15 hold 888 TiB of WAL
@@ -31,33 +35,21 @@ def cdc_key(table: SourceTable, commit_date: datetime, written_at: datetime) -> 
     return f"{table.landing_prefix}/{commit_date.astimezone(timezone.utc):%Y/%m/%d}/{name}"
 
 
-def dms_timestamp(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def dms_value(contract_type: str, pg_text: str | None) -> str | None:
-    """PostgreSQL's text output (session in UTC, DateStyle ISO) -> the DMS CSV text form."""
+def pg_value(contract_type: str, pg_text: str | None):
+    """A value as pgoutput sends it (type output text; session in UTC, DateStyle ISO) -> Python,
+    the same types psycopg2 returns for the full load, so both go through one writer."""
     if pg_text is None:
         return None
-    if contract_type == "timestamptz":
-        return dms_timestamp(datetime.fromisoformat(pg_text))
-    if contract_type == "boolean":
-        # The type's output function (pgoutput) says t/f, a ::text cast (full load) true/false.
-        return {"t": "true", "f": "false", "true": "true", "false": "false"}[pg_text]
-    return pg_text  # text, bigint, numeric and date print the same in both
+    return {
+        "timestamptz": datetime.fromisoformat,
+        "boolean": lambda v: v == "t",
+        "bigint": int,
+        "numeric": Decimal,
+        "date": date.fromisoformat,
+    }.get(contract_type, str)(pg_text)
 
 
-def _field(value: str | None) -> str:
-    # \N unquoted is NULL; everything else that could be mistaken for it, or needs RFC 4180, is quoted.
-    if value is None:
-        return "\\N"
-    if value == "" or value == "\\N" or any(c in value for c in ',"\n\r'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
-def render_dms_csv(table: SourceTable, rows: list[tuple[str | None, ...]]) -> bytes:
-    """Rows (Op, dms_commit_ts, dms_change_seq, own columns...) as DMS CSV bytes with a header."""
-    header = ["Op", "dms_commit_ts", "dms_change_seq", *table.column_names]
-    lines = [",".join(header)] + [",".join(_field(v) for v in row) for row in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
+def dms_file(table: SourceTable, rows: list[tuple], full_load: bool = False) -> bytes:
+    """Rows `(op, commit_ts, change_seq, *values)` -> the DMS CSV bytes (formats.write owns the format)."""
+    frame = pd.DataFrame(rows, columns=["op", "dms_commit_ts", "dms_change_seq", *table.column_names])
+    return write_dms_csv(frame, table, full_load=full_load)
