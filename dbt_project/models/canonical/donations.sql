@@ -1,0 +1,81 @@
+{{ config(
+    unique_key='donation_line_id',
+    post_hook="delete from {{ this }} where donation_line_id in (
+        select donation_line_id from {{ ref('stg_intake__donation_lines') }} where is_deleted
+        union all
+        select l.donation_line_id from {{ ref('stg_intake__donation_lines') }} as l
+        join {{ ref('stg_intake__donations') }} as d on d.donation_pk = l.donation_pk where d.is_deleted)"
+) }}
+
+with lines as (
+    select * from {{ ref('stg_intake__donation_lines') }} where not is_deleted
+),
+
+headers as (
+    select * from {{ ref('stg_intake__donations') }} where not is_deleted
+),
+
+donors as (
+    select * from {{ ref('stg_intake__donors') }} where not is_deleted
+),
+
+-- Clerks re-key donations: the printed donation_id can sit on two header rows. Both stay (they are
+-- two rows at the source); the flag lets the duplicate-donation check and the receipts
+-- reconciliation point at them.
+rekeyed as (
+    select donation_id, count(*) as header_rows
+    from headers
+    group by donation_id
+),
+
+joined as (
+    select
+        lines.donation_line_id,
+        headers.donation_id,
+        lines.donation_pk,
+        headers.donor_id,
+        donors.donor_type,
+        headers.source_program,
+        headers.warehouse_code,
+        headers.received_at,
+        headers.status,
+        lines.sku,
+        lines.fa_category,
+        lines.lot_code,
+        lines.cases,
+        lines.lbs,
+        lines.best_by,
+        coalesce(rekeyed.header_rows, 1) > 1 as is_rekeyed_donation_id,
+        lines.source_file,
+        lines.source_row_number,
+        {{ latest_of(latest_of('lines._source_loaded_at', 'headers._source_loaded_at'), 'donors._source_loaded_at') }}
+            as _source_loaded_at
+    from lines
+    inner join headers on headers.donation_pk = lines.donation_pk
+    left join donors on donors.donor_id = headers.donor_id
+    left join rekeyed on rekeyed.donation_id = headers.donation_id
+)
+
+select
+    cast(donation_line_id as bigint) as donation_line_id,
+    cast(donation_id as {{ dbt.type_string() }}) as donation_id,
+    cast(donation_pk as bigint) as donation_pk,
+    cast(donor_id as {{ dbt.type_string() }}) as donor_id,
+    cast(donor_type as {{ dbt.type_string() }}) as donor_type,
+    cast(source_program as {{ dbt.type_string() }}) as source_program,
+    cast(warehouse_code as {{ dbt.type_string() }}) as warehouse_code,
+    cast(received_at as {{ dbt.type_timestamp() }}) as received_at,
+    {{ pacific_date('received_at') }} as business_date,
+    cast(status as {{ dbt.type_string() }}) as status,
+    cast(sku as {{ dbt.type_string() }}) as sku,
+    cast(fa_category as {{ dbt.type_string() }}) as fa_category,
+    cast(lot_code as {{ dbt.type_string() }}) as lot_code,
+    cast(cases as decimal(14, 2)) as cases,
+    cast(lbs as decimal(14, 2)) as lbs,
+    cast(best_by as date) as best_by,
+    cast(is_rekeyed_donation_id as boolean) as is_rekeyed_donation_id,
+    cast(source_file as {{ dbt.type_string() }}) as source_file,
+    cast(source_row_number as bigint) as source_row_number,
+    cast(_source_loaded_at as {{ dbt.type_timestamp() }}) as _source_loaded_at
+from joined
+where {{ loaded_since_last_run('_source_loaded_at') }}
