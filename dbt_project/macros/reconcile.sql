@@ -1,0 +1,47 @@
+{#-
+  Two sides of the same business fact side by side: one row per key present on either side, both
+  sides' numbers, the difference and a status someone can act on:
+    matched, variance, missing_in_<left side>, missing_in_<right side>.
+  `left` and `right` are CTE names with the key columns (never NULL: sides coalesce them), the
+  measures and the `carry` columns (descriptive, taken from whichever side has them). A measure that
+  one side does not know (NULL there, e.g. pounds on an order line) is shown but not compared.
+-#}
+{% macro reconcile(left, right, keys, left_side, right_side, measures=['cases', 'lbs'], carry=[]) -%}
+select
+    {%- for k in keys %}
+    coalesce(l.{{ k }}, r.{{ k }}) as {{ k }},
+    {%- endfor %}
+    {%- for c in carry %}
+    coalesce(l.{{ c }}, r.{{ c }}) as {{ c }},
+    {%- endfor %}
+    {%- for m in measures %}
+    l.{{ m }} as {{ left_side }}_{{ m }},
+    r.{{ m }} as {{ right_side }}_{{ m }},
+    coalesce(l.{{ m }}, 0) - coalesce(r.{{ m }}, 0) as {{ m }}_variance,
+    {%- endfor %}
+    case
+        when l.{{ keys[0] }} is null then 'missing_in_{{ left_side }}'
+        when r.{{ keys[0] }} is null then 'missing_in_{{ right_side }}'
+        {%- for m in measures %}
+        when coalesce(l.{{ m }}, 0) <> coalesce(r.{{ m }}, 0) then 'variance'
+        {%- endfor %}
+        else 'matched'
+    end as status
+from {{ left }} as l
+full outer join {{ right }} as r
+    on {% for k in keys %}l.{{ k }} = r.{{ k }}{{ ' and ' if not loop.last }}{% endfor %}
+{%- endmacro %}
+
+{#- The book's side of a document reconciliation: WMS events of one type against one kind of
+    reference, summed per reference (reversals of voided postings net out). `sign` -1 turns outflows
+    into positive amounts. -#}
+{% macro book_by_reference(event_type, reference_type, key_name, sign=1) -%}
+    select
+        reference_id as {{ key_name }},
+        min(business_date) as business_date,
+        {{ sign }} * sum(cases_delta) as cases,
+        {{ sign }} * sum(lbs_delta) as lbs
+    from {{ ref('inventory_events') }}
+    where event_type = '{{ event_type }}' and reference_type = '{{ reference_type }}'
+    group by reference_id
+{%- endmacro %}
