@@ -24,7 +24,7 @@ import hashlib
 import json
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -143,7 +143,7 @@ def export_partition(con: duckdb.DuckDBPyConnection, s3, bucket: str, partition:
     With `lock`, the Parquet object carries its own GOVERNANCE retention for the archive period, on
     top of the bucket's default, so the guarantee does not depend on how the bucket was configured.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     columns = table_columns(con, partition.raw_table)
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / "part-0.parquet"
@@ -185,7 +185,7 @@ def _lock_problems(s3, bucket: str, key: str, now: datetime) -> list[str]:
 def verify_partition(con: duckdb.DuckDBPyConnection, s3, bucket: str, partition: Partition, *,
                      require_lock: bool = True, now: datetime | None = None) -> Verification:
     """Compare the archived copy in S3 with the warehouse rows of the partition; list every problem."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     columns = table_columns(con, partition.raw_table)
     warehouse = fingerprint(con, f"raw.{partition.raw_table}", columns, partition.where())
     problems: list[str] = []
@@ -226,7 +226,7 @@ def ensure_retention_log(con: duckdb.DuckDBPyConnection) -> None:
 def retire_partition(con: duckdb.DuckDBPyConnection, s3, bucket: str, partition: Partition, *,
                      require_lock: bool = True, now: datetime | None = None) -> Verification:
     """Delete a verified partition from the warehouse and log it; raise ArchiveNotVerified otherwise."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     ensure_retention_log(con)
     verification = verify_partition(con, s3, bucket, partition, require_lock=require_lock, now=now)
     if not verification.ok:

@@ -1,21 +1,16 @@
 """CDK entry point: `cdk synth` / `cdk deploy` from deploy/infra (see deploy/README.md).
 
-`build_app()` is what the tests synthesize in-process; `cdk` runs this file as a script.
+`build_app()` is what the tests synthesize in-process; `cdk` runs `python -m deploy.infra.app` from
+the repo root (cdk.json), so the package imports resolve and CDK_OUTDIR tells the app where to write.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `cdk` runs this file directly; the package imports need the repo root
-    sys.path.insert(0, str(ROOT))
+import aws_cdk as cdk
 
-import aws_cdk as cdk  # noqa: E402
-
-from deploy.infra.stacks.platform import FoodbankPlatformStack  # noqa: E402
+from deploy.infra.stacks.platform import FoodbankPlatformStack
 
 STACK_NAME = "FoodbankPlatform"
 # Behaviour flags the stack relies on (also in cdk.json): access-log delivery through a bucket

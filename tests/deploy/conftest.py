@@ -11,10 +11,8 @@ import json
 import os
 import shutil
 import sys
-from pathlib import Path
 
 import pytest
-
 from deploy_tools import ROOT
 
 if str(ROOT) not in sys.path:  # `deploy/` is a folder at the repo root, not an installed package

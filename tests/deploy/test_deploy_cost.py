@@ -8,12 +8,11 @@ import sys
 from dataclasses import replace
 
 import pytest
-
 from deploy_tools import ROOT
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from deploy import cost  # noqa: E402
+from deploy import cost
 
 CEILING = 18_000
 

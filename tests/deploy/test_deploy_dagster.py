@@ -15,7 +15,6 @@ import boto3
 import psycopg2
 import pytest
 import yaml
-
 from deploy_tools import ROOT
 from fixtures_services import s3_endpoint  # noqa: F401 - moto server; serves ECS too
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -15,18 +15,18 @@ import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ for the service fixtures
-from fixtures_services import s3_endpoint  # noqa: E402,F401
+from fixtures_services import s3_endpoint  # noqa: F401
 
-from foodbank_platform import retention, warehouse  # noqa: E402
-from foodbank_platform.sources import catalog  # noqa: E402
+from foodbank_platform import retention, warehouse
+from foodbank_platform.sources import catalog
 
 TABLE = "wms__inventory_transactions"
 TODAY = date(2026, 11, 28)
-NOW = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
 @pytest.fixture
-def archive(s3_endpoint):
+def archive(s3_endpoint):  # noqa: F811 - the imported fixture
     """A fresh Object-Locked archive bucket: (client, bucket)."""
     import uuid
 

@@ -16,22 +16,21 @@ from pathlib import Path
 import jinja2
 import pytest
 import sqlglot
-from sqlglot import exp
-
 from deploy_tools import ROOT
+from sqlglot import exp
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from deploy.snowflake import sqlgen  # noqa: E402
-from foodbank_platform import retention  # noqa: E402
-from foodbank_platform.sources import catalog  # noqa: E402
+from deploy.snowflake import sqlgen
+from foodbank_platform import retention
+from foodbank_platform.sources import catalog
 
 MIGRATIONS = ROOT / "deploy" / "snowflake" / "migrations"
 VARS = {"database": "FOODBANK", "landing_bucket": "foodbank-landing", "archive_bucket": "foodbank-archive",
         "storage_role_arn": "arn:aws:iam::123456789012:role/foodbank-snowflake-storage"}
 EMULATOR_GAPS = re.compile(
     r"^(GRANT\b|(CREATE|ALTER) (WAREHOUSE|RESOURCE MONITOR|ROLE|STORAGE INTEGRATION|MASKING POLICY)\b"
-    r"|ALTER DATABASE \S+ SET\b|ALTER TABLE \S+ MODIFY COLUMN \S+ SET MASKING POLICY\b)", re.I)
+    r"|ALTER DATABASE \S+ SET\b|ALTER TABLE \S+ MODIFY COLUMN \S+ SET MASKING POLICY\b)", re.IGNORECASE)
 
 
 def version(path: Path) -> tuple[int, ...]:

@@ -36,8 +36,8 @@ class Network(Construct):
                                         cidr_mask=24),
             ],
         )
-        checkov_skip(self.vpc, ("CKV2_AWS_12", "no resource uses the default security group; each service "
-                                               "has its own group with explicit rules"))
+        checkov_skip(self.vpc, ("CKV2_AWS_12", ("no resource uses the default security group; each service "
+                                               "has its own group with explicit rules")))
         flow_logs = logs.LogGroup(self, "FlowLogs", encryption_key=key, retention=LOG_RETENTION,
                                   removal_policy=RemovalPolicy.RETAIN)
         self.vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs),

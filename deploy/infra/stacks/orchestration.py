@@ -10,7 +10,7 @@ the webserver task (deploy/README.md), which keeps the UI off the internet and s
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
@@ -76,14 +76,14 @@ class Orchestration(Construct):
                 min_healthy_percent=0, max_healthy_percent=100,
                 circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True))
             policy = task.task_role.node.find_child("DefaultPolicy").node.default_child
-            checkov_skip(policy, ("CKV_AWS_111", "the unconstrained actions are ECS Exec's ssmmessages:* channel "
+            checkov_skip(policy, ("CKV_AWS_111", ("the unconstrained actions are ECS Exec's ssmmessages:* channel "
                                                  "calls and ecs:DescribeTaskDefinition, which have no "
-                                                 "resource-level permissions"))
+                                                 "resource-level permissions")))
 
     def _external_secret(self, cid: str, name: str, key: kms.IKey, description: str) -> sm.Secret:
         secret = sm.Secret(self, cid, secret_name=name, encryption_key=key, description=description)
-        checkov_skip(secret, ("CKV2_AWS_57", "issued by an external system (Snowflake key pair, SFTP "
-                                             "account); rotated there and put here by the runbook"))
+        checkov_skip(secret, ("CKV2_AWS_57", ("issued by an external system (Snowflake key pair, SFTP "
+                                             "account); rotated there and put here by the runbook")))
         return secret
 
     def _database(self, network: Network, key: kms.IKey) -> rds.CfnDBInstance:

@@ -72,8 +72,8 @@ class DataBuckets(Construct):
             )],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        checkov_skip(self.archive, ("CKV_AWS_144", "cross-region replication would double a 7-year archive; "
-                                                  "Object Lock + versioning already protect it, RPO accepted"))
+        checkov_skip(self.archive, ("CKV_AWS_144", ("cross-region replication would double a 7-year archive; "
+                                                  "Object Lock + versioning already protect it, RPO accepted")))
 
         self.landing = s3.Bucket(
             self, "Landing",
@@ -91,8 +91,8 @@ class DataBuckets(Construct):
             )],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        checkov_skip(self.landing, ("CKV_AWS_144", "landing is replicated to the archive bucket (same "
-                                                  "region); a second region is not worth its cost"))
+        checkov_skip(self.landing, ("CKV_AWS_144", ("landing is replicated to the archive bucket (same "
+                                                  "region); a second region is not worth its cost")))
         self._replicate_landing_to_archive(key)
 
     def _replicate_landing_to_archive(self, key: kms.IKey) -> None:
