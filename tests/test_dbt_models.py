@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from test_dbt_support import DBT_VARS, LATE_CORRECTION, add_raw_rows, build_raw_warehouse, query, run_dbt, utcnow
+from test_dbt_support import (DBT_VARS, EXPECTED_STATUSES, LATE_CORRECTION, add_raw_rows, build_raw_warehouse, query,
+                              run_dbt, utcnow)
 
 pytestmark = pytest.mark.slow
 
@@ -111,18 +112,8 @@ def _statuses(path: Path, table: str, key: str) -> dict[str, str]:
 
 def test_reconciliations_find_the_planted_differences(dbt_duckdb):
     path, *_ = dbt_duckdb
-    assert _statuses(path, "receipts_vs_intake", "donation_id") == {
-        "DN-OAK-2026-0012345": "matched",   # 40 cases in both
-        "DN-OAK-2026-0012399": "variance",  # re-keyed: two intake headers (20 cases) vs 10 received
-    }
-    assert _statuses(path, "receipts_vs_tefap", "bol_line_id") == {
-        "BOL778812-1": "variance",          # the late correction added 2 cases in the WMS
-        "BOL778812-2": "missing_in_wms",    # the pinto beans were never posted
-    }
-    assert _statuses(path, "distributions_vs_shipments", "shipment_line_id") == {
-        "SL-00088121": "matched", "SL-00088122": "missing_in_wms"}
-    assert _statuses(path, "shipments_vs_orders", "order_line_id") == {
-        "901233": "matched", "901240": "missing_in_order", "901250": "missing_in_shipment"}
+    for (table, key), expected in EXPECTED_STATUSES.items():
+        assert _statuses(path, table, key) == expected, table
     onhand = dict(query(path, "select sku, status from reconciliation.book_vs_onhand where business_date = '2026-11-01'"))
     # the cycle count ADJ-0004411 is in the book, not in the WMS's on-hand; the apples agree until the late receipt
     assert onhand["CAN-VEG-0412"] == "variance"

@@ -107,6 +107,23 @@ LATE_CORRECTION = {
 }
 
 
+# What the reconciliations must say about the facts above (after LATE_CORRECTION), on any warehouse.
+EXPECTED_STATUSES = {
+    ("receipts_vs_intake", "donation_id"): {
+        "DN-OAK-2026-0012345": "matched",   # 40 cases in both
+        "DN-OAK-2026-0012399": "variance",  # re-keyed: two intake headers (20 cases) vs 10 received
+    },
+    ("receipts_vs_tefap", "bol_line_id"): {
+        "BOL778812-1": "variance",          # the late correction added 2 cases in the WMS
+        "BOL778812-2": "missing_in_wms",    # the pinto beans were never posted
+    },
+    ("distributions_vs_shipments", "shipment_line_id"): {
+        "SL-00088121": "matched", "SL-00088122": "missing_in_wms"},
+    ("shipments_vs_orders", "order_line_id"): {
+        "901233": "matched", "901240": "missing_in_order", "901250": "missing_in_shipment"},
+}
+
+
 def add_raw_rows(con: duckdb.DuckDBPyConnection, rows_by_table: dict[str, list[dict]], file_prefix: str,
                  loaded_at: datetime) -> None:
     """Append rows to raw tables with lineage as the loader writes it (one made-up file per table)."""

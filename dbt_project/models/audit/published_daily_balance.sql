@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(materialized='incremental', incremental_strategy='append', tmp_relation_type='transient') }}
 -- Publications of the daily roll-forward, append-only. A business date is published once it is closed
 -- (on or before publish_through: yesterday, Pacific, unless the var says otherwise) as version 1.
 -- Published rows never change: when a later correction alters a published day, the whole day is
