@@ -14,6 +14,7 @@ The load is one `COPY INTO` per landed file version, inside one transaction with
 
 from __future__ import annotations
 
+from foodbank_platform.ingest.ledger import identity
 from foodbank_platform.sources import catalog
 
 SNOWFLAKE_TYPES = {
@@ -85,13 +86,16 @@ def copy_into(table: catalog.SourceTable, file_key: str, *, stage_path: str, fil
 
 
 def load_file_transaction(table: catalog.SourceTable, file_key: str, *, stage_path: str, file_version: int,
-                          file_checksum: str, load_id: str) -> list[str]:
+                          file_checksum: str, size_bytes: int, load_id: str) -> list[str]:
     """The statements of one file's load: the rows and their ledger entry commit together or not at all."""
+    landing_key = f"{stage_path.strip('/')}/{file_key}"
     ledger = (
-        "INSERT INTO audit.file_ledger (raw_table, file_key, file_version, file_checksum, rows_loaded, "
-        "load_id, loaded_at)\n"
-        f"SELECT {_literal(table.raw_table)}, {_literal(stage_path.strip('/') + '/' + file_key)}, "
-        f"{int(file_version)}, {_literal(file_checksum)}, COUNT(*), {_literal(load_id)}, SYSDATE()\n"
+        "INSERT INTO audit.file_ledger (source_table, file_identity, landing_key, version, checksum, size_bytes, "
+        "first_seen_at, last_seen_at, status, rows_read, rows_loaded, rows_quarantined, rows_blank, load_id, "
+        "loaded_at)\n"
+        f"SELECT {_literal(table.raw_table)}, {_literal(identity(landing_key))}, {_literal(landing_key)}, "
+        f"{int(file_version)}, {_literal(file_checksum)}, {int(size_bytes)}, SYSDATE(), SYSDATE(), 'loaded', "
+        f"COUNT(*), COUNT(*), 0, 0, {_literal(load_id)}, SYSDATE()\n"
         f"FROM raw.{table.raw_table} WHERE _load_id = {_literal(load_id)}")
     return ["BEGIN", copy_into(table, file_key, stage_path=stage_path, file_version=file_version,
                                file_checksum=file_checksum, load_id=load_id), ledger, "COMMIT"]

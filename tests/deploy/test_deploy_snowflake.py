@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from datetime import date, timedelta
-from pathlib import Path
 
-import jinja2
 import pytest
 import sqlglot
 from deploy_tools import ROOT
@@ -21,34 +19,13 @@ from sqlglot import exp
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from deploy.snowflake import sqlgen
+from deploy.snowflake import migrate, sqlgen
 from foodbank_platform import retention
 from foodbank_platform.sources import catalog
 
-MIGRATIONS = ROOT / "deploy" / "snowflake" / "migrations"
-VARS = {"database": "FOODBANK", "landing_bucket": "foodbank-landing", "archive_bucket": "foodbank-archive",
-        "storage_role_arn": "arn:aws:iam::123456789012:role/foodbank-snowflake-storage"}
-EMULATOR_GAPS = re.compile(
-    r"^(GRANT\b|(CREATE|ALTER) (WAREHOUSE|RESOURCE MONITOR|ROLE|STORAGE INTEGRATION|MASKING POLICY)\b"
-    r"|ALTER DATABASE \S+ SET\b|ALTER TABLE \S+ MODIFY COLUMN \S+ SET MASKING POLICY\b)", re.IGNORECASE)
-
-
-def version(path: Path) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.match(r"V([\d.]+)__", path.name).group(1).split("."))
-
-
-def migrations() -> list[Path]:
-    return sorted(MIGRATIONS.glob("V*.sql"), key=version)
-
-
-def statements(path: Path) -> list[str]:
-    text = jinja2.Template(path.read_text()).render(**VARS)
-    out = []
-    for chunk in re.split(r";\s*(?:\n|$)", text):
-        body = "\n".join(line for line in chunk.splitlines() if not line.strip().startswith("--")).strip()
-        if body:
-            out.append(body)
-    return out
+MIGRATIONS = migrate.MIGRATIONS
+EMULATOR_GAPS = migrate.EMULATOR_GAPS
+migrations, statements, version = migrate.migrations, migrate.statements, migrate.version
 
 
 def test_migrations_are_schemachange_versioned():
@@ -75,14 +52,7 @@ def emulator():
 
     with fakesnow.patch():
         cursor = snowflake.connector.connect(database="FOODBANK").cursor()
-        ran, parsed_only = [], []
-        for path in migrations():
-            for statement in statements(path):
-                if EMULATOR_GAPS.match(statement):
-                    parsed_only.append(statement)
-                    continue
-                cursor.execute(statement)
-                ran.append(statement)
+        ran, parsed_only = migrate.apply_to_emulator(cursor)
         yield cursor, ran, parsed_only
 
 
@@ -131,7 +101,7 @@ def test_retention_view_lists_only_unretired_months_past_three_years(emulator):
 def test_copy_into_each_raw_table_parses_and_fills_every_column(table):
     statements_ = sqlgen.load_file_transaction(
         table, "LOAD00000001.csv", stage_path=table.landing_prefix, file_version=2,
-        file_checksum="ab" * 32, load_id="load-o'brien")
+        file_checksum="ab" * 32, size_bytes=1234, load_id="load-o'brien")
     assert statements_[0] == "BEGIN" and statements_[-1] == "COMMIT"
     copy = sqlglot.parse_one(statements_[1], read="snowflake")
     assert isinstance(copy, exp.Copy)
@@ -148,3 +118,19 @@ def test_copy_into_each_raw_table_parses_and_fills_every_column(table):
 def test_snowflake_fingerprint_expression_parses():
     expression = retention.SNOWFLAKE_ROW_HASH.format(row_text="'a'")
     assert sqlglot.parse_one(f"SELECT SUM({expression}) FROM t", read="snowflake")
+
+
+def test_ledger_row_of_a_load_runs_on_the_emulator(emulator):
+    cursor, _, _ = emulator
+    table = catalog.table("usda_tefap__receipts")
+    cursor.execute("INSERT INTO raw.usda_tefap__receipts (bol_number, line_number, _load_id) "
+                   "VALUES ('BOL-1', 1, 'load-7'), ('BOL-1', 2, 'load-7'), ('BOL-2', 1, 'load-other')")
+    stage_path = f"{table.landing_prefix}/_versions/0123456789abcdef"
+    _, _, ledger, _ = sqlgen.load_file_transaction(
+        table, "tefap_receipts_20261102.txt", stage_path=stage_path, file_version=2, file_checksum="c" * 64,
+        size_bytes=512, load_id="load-7")
+    cursor.execute(ledger)
+    cursor.execute("SELECT source_table, file_identity, version, rows_loaded, status FROM audit.file_ledger "
+                   "WHERE load_id = 'load-7'")
+    assert cursor.fetchall() == [("usda_tefap__receipts", "sftp/usda_tefap/tefap_receipts_20261102.txt", 2, 2,
+                                  "loaded")]

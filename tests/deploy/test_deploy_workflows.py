@@ -1,0 +1,44 @@
+"""CI/CD: the workflows do what the issue asks, and deploy waits for CI and a person."""
+
+from __future__ import annotations
+
+import yaml
+from deploy_tools import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def load(name: str) -> dict:
+    workflow = yaml.safe_load((WORKFLOWS / name).read_text())
+    workflow["on"] = workflow.pop(True, workflow.get("on"))  # YAML 1.1 reads the key `on` as True
+    return workflow
+
+
+def commands(job: dict) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def test_ci_lints_tests_builds_dbt_infra_and_image():
+    ci = load("ci.yml")
+    jobs = ci["jobs"]
+    assert "ruff check" in commands(jobs["lint"])
+    assert "make test" in commands(jobs["test"])
+    assert set(jobs["dbt"]["strategy"]["matrix"]["target"]) == {"local", "snowflake"}
+    dbt = commands(jobs["dbt"])
+    assert "dbt parse" in dbt and "dbt compile" in dbt and "--target prod" in dbt
+    infra = commands(jobs["infrastructure"])
+    assert "synth" in infra and "cfn-lint" in infra and "checkov" in infra
+    assert any("docker/build-push-action" in s.get("uses", "") for s in jobs["image"]["steps"])
+    assert "workflow_call" in ci["on"]
+
+
+def test_deploy_runs_on_main_after_ci_with_manual_approval():
+    deploy = load("deploy.yml")
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    assert deploy["jobs"]["ci"]["uses"] == "./.github/workflows/ci.yml"
+    job = deploy["jobs"]["deploy"]
+    assert job["needs"] == "ci" and job["environment"] == "production"
+    assert job["permissions"]["id-token"] == "write"
+    run = commands(job)
+    assert "cdk" in run and "deploy" in run and "schemachange deploy" in run
+    assert "deploy/snowflake/migrations" in run
