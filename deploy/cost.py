@@ -46,9 +46,12 @@ class Schedule:
 
     ops_runs_per_day: int = 144  # the 10-minute path
     ops_interval_s: int = 600
-    ops_active_s: int = 90  # COPY of a few thousand rows + incremental models on X-Small
+    # Busy time = fixed overhead (COPY round trips, dbt start, incremental model queries) + rows / throughput.
+    ops_overhead_s: float = 85  # X-Small, per 10-minute run
+    ops_rows_per_s: float = 500  # rows landed and modelled per second on X-Small
     ops_credits_per_hour: float = 1  # X-Small
-    nightly_active_s: int = 45 * 60  # reconciliations, marts, retention on Small
+    nightly_overhead_s: float = 30 * 60  # reconciliations, marts, retention on Small
+    nightly_rows_per_s: float = 250  # the day's rows through the roll-forward and the three-way matches
     nightly_credits_per_hour: float = 2  # Small
     auto_suspend_s: int = 60  # V1.2__warehouses.sql
     bi_hours_per_day: float = 12  # dashboards keep BI_WH (X-Small) awake during the working day
@@ -113,16 +116,19 @@ def billed_seconds_per_run(active_s: float, auto_suspend_s: float, interval_s: f
 
 def snowflake_lines(v: Volumes, s: Schedule, p: dict) -> list[Line]:
     credit = p["snowflake_credit_enterprise"]
-    ops_hours = s.ops_runs_per_day * DAYS_PER_MONTH * billed_seconds_per_run(
-        s.ops_active_s, s.auto_suspend_s, s.ops_interval_s) / 3600
-    nightly_hours = DAYS_PER_MONTH * billed_seconds_per_run(s.nightly_active_s, s.auto_suspend_s, None) / 3600
+    rows_per_day = v.rows_per_month / DAYS_PER_MONTH
+    ops_billed = billed_seconds_per_run(s.ops_overhead_s + rows_per_day / s.ops_runs_per_day / s.ops_rows_per_s,
+                                        s.auto_suspend_s, s.ops_interval_s)
+    nightly_active = s.nightly_overhead_s + rows_per_day / s.nightly_rows_per_s
+    ops_hours = s.ops_runs_per_day * DAYS_PER_MONTH * ops_billed / 3600
+    nightly_hours = DAYS_PER_MONTH * billed_seconds_per_run(nightly_active, s.auto_suspend_s, None) / 3600
     hot_tb = (v.hot_months * v.rows_per_month * v.snowflake_bytes_per_row * v.snowflake_layer_factor
               * 1.10) / 1024**4  # +10% time travel and fail-safe
     return [
         Line("Snowflake", "OPS_WH X-Small, 10-minute path", ops_hours * s.ops_credits_per_hour, "credits", credit,
-             f"{s.ops_runs_per_day}/day x {billed_seconds_per_run(s.ops_active_s, s.auto_suspend_s, s.ops_interval_s):.0f} s billed"),
+             f"{s.ops_runs_per_day}/day x {ops_billed:.0f} s billed"),
         Line("Snowflake", "NIGHTLY_WH Small, nightly path", nightly_hours * s.nightly_credits_per_hour, "credits",
-             credit, f"{s.nightly_active_s // 60} min/night + auto-suspend"),
+             credit, f"{nightly_active / 60:.0f} min/night + auto-suspend"),
         Line("Snowflake", "BI_WH X-Small, dashboards and analysts",
              s.bi_hours_per_day * DAYS_PER_MONTH * s.bi_credits_per_hour, "credits", credit,
              f"{s.bi_hours_per_day:g} h/day awake"),

@@ -36,7 +36,7 @@ LANDING_PREFIXES = ["dms/", "sftp/", "_versions/"]
 
 class Orchestration(Construct):
     def __init__(self, scope: Construct, cid: str, *, network: Network, key: kms.IKey, buckets: DataBuckets,
-                 image_tag: str) -> None:
+                 image_tag: str, desired_count: int = 1) -> None:
         super().__init__(scope, cid)
         self.repository = ecr.Repository(
             self, "Image", repository_name="foodbank-platform", image_scan_on_push=True,
@@ -70,7 +70,7 @@ class Orchestration(Construct):
         for name, task in (("webserver", webserver), ("daemon", daemon)):
             ecs.FargateService(
                 self, f"{name.capitalize()}Service", cluster=self.cluster, task_definition=task,
-                desired_count=1, assign_public_ip=False, vpc_subnets=network.private,
+                desired_count=desired_count, assign_public_ip=False, vpc_subnets=network.private,
                 security_groups=[self.tasks_sg], enable_execute_command=True,
                 # Exactly one daemon may run: stop the old task before starting the new one.
                 min_healthy_percent=0, max_healthy_percent=100,

@@ -43,7 +43,9 @@ class FoodbankPlatformStack(Stack):
                                        create_service_roles=str(_context(self, "create_dms_service_roles",
                                                                          "true")).lower() == "true")
         self.dagster = Orchestration(self, "Dagster", network=self.network, key=self.key, buckets=self.buckets,
-                                     image_tag=_context(self, "image_tag", "latest"))
+                                     image_tag=_context(self, "image_tag", "latest"),
+                                     # 0 on the very first deploy: the image is pushed to the new repository after it
+                                     desired_count=int(_context(self, "dagster_desired_count", 1)))
         self.alerts = Alerts(self, "Alerts", key=self.key,
                              run_logs=[self.dagster.log_groups["run"], self.dagster.log_groups["daemon"]],
                              alert_email=_context(self, "alert_email"))
