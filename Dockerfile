@@ -27,6 +27,7 @@ COPY --from=build /opt/venv /opt/venv
 COPY --from=build --chown=dagster:dagster /opt/dagster/app /opt/dagster/app
 COPY --chown=dagster:dagster deploy/dagster.yaml /opt/dagster/home/dagster.yaml
 COPY --chown=dagster:dagster deploy/workspace.yaml /opt/dagster/app/deploy/workspace.yaml
+COPY --chmod=755 deploy/entrypoint.sh /usr/local/bin/foodbank-entrypoint
 # The manifest is built above; nothing at run time may rewrite it.
 RUN test -s /opt/dagster/app/dbt_project/target/manifest.json
 WORKDIR /opt/dagster/app
@@ -34,4 +35,5 @@ USER dagster
 EXPOSE 3000
 # ECS health is the service's job (webserver: port 3000; daemon: heartbeats in Postgres).
 HEALTHCHECK NONE
+ENTRYPOINT ["/usr/local/bin/foodbank-entrypoint"]
 CMD ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "/opt/dagster/app/deploy/workspace.yaml"]

@@ -90,3 +90,20 @@ def test_dockerfile_is_slim_non_root_and_prepares_the_dbt_manifest():
     assert "deploy/dagster.yaml" in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".git", ".foodbank"} <= {i.strip("/") for i in ignored}
+
+
+def test_entrypoint_turns_the_sftp_secrets_into_private_files(tmp_path):
+    import subprocess
+
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path), "FOODBANK_SFTP_PRIVATE_KEY": "-----KEY-----",
+           "FOODBANK_SFTP_KNOWN_HOSTS_LINE": "[sftp.example.org]:22 ssh-ed25519 AAAA"}
+    probe = ('cat "$FOODBANK_SFTP_KEY"; cat "$FOODBANK_SFTP_KNOWN_HOSTS"; stat -c %a "$FOODBANK_SFTP_KEY"; '
+             'echo "left:${FOODBANK_SFTP_PRIVATE_KEY:-none}"')
+    out = subprocess.run(["sh", str(ROOT / "deploy" / "entrypoint.sh"), "sh", "-c", probe], env=env,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["-----KEY-----", "[sftp.example.org]:22 ssh-ed25519 AAAA", "600", "left:none"]
+    # without a pinned host key the container refuses to start rather than trust any host
+    env.pop("FOODBANK_SFTP_KNOWN_HOSTS_LINE")
+    refused = subprocess.run(["sh", str(ROOT / "deploy" / "entrypoint.sh"), "true"], env=env,
+                             capture_output=True, text=True, check=False)
+    assert refused.returncode != 0 and "pinned host key" in refused.stderr

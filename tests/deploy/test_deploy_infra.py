@@ -9,6 +9,7 @@ import subprocess
 from deploy_tools import ROOT, tool
 
 from deploy.infra import dms_contract
+from deploy.infra.stacks import orchestration
 from foodbank_platform.sources import catalog
 
 CONTRACT = ROOT.parent / "shared" / "contracts" / "SOURCES.md"
@@ -164,6 +165,19 @@ def test_dagster_on_fargate_with_postgres_storage_and_alarms(synthesized):
     assert rule["EventPattern"]["source"] == ["aws.dms"] and rule["Targets"]
     (repo,) = resources(template, "AWS::ECR::Repository").values()
     assert repo["ImageTagMutability"] == "IMMUTABLE"
+
+
+def test_only_the_run_task_gets_the_snowflake_and_sftp_secrets(synthesized):
+    template, _ = synthesized
+    by_family = {p["Family"]: p["ContainerDefinitions"][0] for p in resources(template, "AWS::ECS::TaskDefinition").values()}
+    run_secrets = {s["Name"]: s["ValueFrom"] for s in by_family["foodbank-dagster-run"]["Secrets"]}
+    for env, field in {**orchestration.SNOWFLAKE_FIELDS, **orchestration.SFTP_FIELDS}.items():
+        assert json.dumps(run_secrets[env]).endswith(f':{field}::"]]}}'), env
+    for family in ("foodbank-dagster-webserver", "foodbank-dagster-daemon"):
+        names = {s["Name"] for s in by_family[family]["Secrets"]}
+        assert names == {"DAGSTER_PG_PASSWORD"}, family
+    environment = {e["Name"] for e in by_family["foodbank-dagster-run"]["Environment"]}
+    assert {"FOODBANK_LANDING_URI", "DAGSTER_PG_HOST", "FOODBANK_ENV"} <= environment
 
 
 def test_cfn_lint_passes(synthesized):

@@ -32,21 +32,27 @@ RUN_CONTAINER = "run"
 # Sized for the work: the webserver and daemon are mostly idle; a run executes the loader and dbt.
 SIZES = {"webserver": (512, 1024), "daemon": (512, 2048), "run": (1024, 4096)}
 LANDING_PREFIXES = ["dms/", "sftp/", "_versions/"]
+# Environment variable <- field of the JSON secret. Snowflake uses key-pair auth (service users);
+# the SFTP key and host key become files in deploy/entrypoint.sh.
+SNOWFLAKE_FIELDS = {"SNOWFLAKE_ACCOUNT": "account", "SNOWFLAKE_USER": "user", "SNOWFLAKE_PRIVATE_KEY": "private_key",
+                    "SNOWFLAKE_ROLE": "role", "SNOWFLAKE_WAREHOUSE": "warehouse"}
+SFTP_FIELDS = {"FOODBANK_SFTP_URI": "uri", "FOODBANK_SFTP_PRIVATE_KEY": "private_key",
+               "FOODBANK_SFTP_KNOWN_HOSTS_LINE": "known_hosts"}
 
 
 class Orchestration(Construct):
     def __init__(self, scope: Construct, cid: str, *, network: Network, key: kms.IKey, buckets: DataBuckets,
                  image_tag: str, desired_count: int = 1) -> None:
         super().__init__(scope, cid)
+        self.buckets = buckets
         self.repository = ecr.Repository(
             self, "Image", repository_name="foodbank-platform", image_scan_on_push=True,
             image_tag_mutability=ecr.TagMutability.IMMUTABLE,  # a tag is a git commit, never moved
             encryption=ecr.RepositoryEncryption.KMS, encryption_key=key,
             lifecycle_rules=[ecr.LifecycleRule(max_image_count=50)], removal_policy=RemovalPolicy.RETAIN)
         self.snowflake = self._external_secret("Snowflake", "foodbank/snowflake", key,
-                                               "JSON: account, user, private_key (key-pair auth), role, warehouse")
-        self.sftp = self._external_secret("Sftp", "foodbank/sftp", key,
-                                          "JSON: uri, private_key, known_hosts (the pinned host key)")
+                                               "JSON: " + ", ".join(SNOWFLAKE_FIELDS.values()))
+        self.sftp = self._external_secret("Sftp", "foodbank/sftp", key, "JSON: " + ", ".join(SFTP_FIELDS.values()))
         self.tasks_sg = ec2.SecurityGroup(self, "TasksSg", vpc=network.vpc, allow_all_outbound=True,
                                           description="Dagster webserver, daemon and run tasks")
         self.database = self._database(network, key)
@@ -66,6 +72,7 @@ class Orchestration(Construct):
         self._grant_launcher(webserver.task_role)  # the UI can terminate runs
         # Sensors run in the daemon and look for new files: read-only on landing.
         iam_util.attach(daemon.task_role, [iam_util.list_under(buckets.landing, LANDING_PREFIXES),
+                                           iam_util.object_access(buckets.landing, ["s3:GetObject"], LANDING_PREFIXES),
                                            iam_util.use_key(key, encrypt=False)])
         for name, task in (("webserver", webserver), ("daemon", daemon)):
             ecs.FargateService(
@@ -125,12 +132,13 @@ class Orchestration(Construct):
             "DAGSTER_PG_HOST": self.database.attr_endpoint_address, "DAGSTER_PG_DB": "dagster",
             "DAGSTER_PG_USER": "dagster", "DAGSTER_RUN_CONTAINER": RUN_CONTAINER,
             "FOODBANK_METRIC_NAMESPACE": METRIC_NAMESPACE,
+            "FOODBANK_LANDING_URI": f"s3://{self.buckets.landing.bucket_name}",
+            "FOODBANK_ARCHIVE_URI": f"s3://{self.buckets.archive.bucket_name}/{WAREHOUSE_EXPORT_PREFIX}",
+            "SNOWFLAKE_DATABASE": "FOODBANK",
         }
         if name == "run":
-            secrets.update({
-                "SNOWFLAKE_CONFIG": ecs.Secret.from_secrets_manager(self.snowflake),
-                "FOODBANK_SFTP_CONFIG": ecs.Secret.from_secrets_manager(self.sftp),
-            })
+            for fields, secret in ((SNOWFLAKE_FIELDS, self.snowflake), (SFTP_FIELDS, self.sftp)):
+                secrets.update({env: ecs.Secret.from_secrets_manager(secret, field) for env, field in fields.items()})
         else:
             environment["DAGSTER_RUN_TASK_DEFINITION"] = self.run_task.task_definition_arn
         task.add_container(
