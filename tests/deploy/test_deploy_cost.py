@@ -62,3 +62,8 @@ def test_the_model_follows_volumes_and_schedules():
     assert cost.total(cost.lines(schedule=always_on)) == pytest.approx(base + extra, abs=0.02)
     top = cost.largest(cost.lines())
     assert [t.cost for t in top] == sorted((t.cost for t in cost.lines()), reverse=True)[:3]
+
+
+def test_readme_shows_the_current_table():
+    readme = (ROOT / "deploy" / "README.md").read_text()
+    assert cost.render(cost.lines()) in readme, "regenerate the table in deploy/README.md: python -m deploy.cost"
