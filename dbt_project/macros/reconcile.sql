@@ -20,6 +20,9 @@ select
     coalesce(l.{{ m }}, 0) - coalesce(r.{{ m }}, 0) as {{ m }}_variance,
     {%- endfor %}
     case
+        {#- a side that is absent and a side that says "nothing" agree: nothing to act on #}
+        when {% for m in measures %}coalesce(l.{{ m }}, 0) = 0 and coalesce(r.{{ m }}, 0) = 0{{ ' and ' if not loop.last }}{% endfor %}
+            then 'matched'
         when l.{{ keys[0] }} is null then 'missing_in_{{ left_side }}'
         when r.{{ keys[0] }} is null then 'missing_in_{{ right_side }}'
         {%- for m in measures %}

@@ -1,0 +1,24 @@
+-- No business event is lost: every current WMS posting becomes at least one book event (two for a
+-- TRANSFER), plus a reversal when voided. A posting with no location to move stock at fails here.
+with postings as (
+    select source_record_id, status, txn_type
+    from {{ ref('stg_wms__inventory_transactions') }}
+    where not is_deleted
+),
+
+booked as (
+    select
+        source_record_id,
+        sum(case when is_reversal then 0 else 1 end) as postings,
+        sum(case when is_reversal then 1 else 0 end) as reversals
+    from {{ ref('inventory_events') }}
+    where source_system = 'wms'
+    group by source_record_id
+)
+
+select postings.*, booked.postings, booked.reversals
+from postings
+left join booked on booked.source_record_id = postings.source_record_id
+where booked.source_record_id is null
+   or booked.postings <> case when postings.txn_type = 'TRANSFER' then 2 else 1 end
+   or booked.reversals <> case when postings.status = 'VOID' then booked.postings else 0 end
