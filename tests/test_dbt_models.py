@@ -143,6 +143,11 @@ def test_history_reads_canonical_as_known_before_the_correction(dbt_duckdb):
                                    and (dbt_valid_to > '{first_build}' or dbt_valid_to is null)""")[0][0]
     known_now = query(path, "select count(*) from audit.inventory_events_history where dbt_valid_to is null")[0][0]
     assert known_now == known_then + 1
+    # a changed order line: the old version is closed when the new one starts
+    versions = query(path, """select order_type, dbt_valid_from, dbt_valid_to from audit.agency_orders_history
+                              where order_line_id = 901250 order by dbt_valid_from""")
+    assert [v[0] for v in versions] == ["PREORDER", "SHOPPING"]
+    assert versions[0][2] == versions[1][1] and versions[1][2] is None
 
 
 def test_marts_answer_the_mornings_questions(dbt_duckdb):

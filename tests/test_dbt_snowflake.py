@@ -134,3 +134,6 @@ def test_history_snapshots_follow_the_canonical_table_on_snowflake(snowflake_emu
     (late,), = cur.execute("""SELECT COUNT(*) FROM audit.inventory_events_history
                               WHERE source_record_id = '2002' AND dbt_valid_to IS NULL""").fetchall()
     assert current == events and late == 1
+    versions = cur.execute("""SELECT order_type, dbt_valid_to IS NULL FROM audit.agency_orders_history
+                              WHERE order_line_id = 901250 ORDER BY dbt_valid_from""").fetchall()
+    assert versions == [("PREORDER", False), ("SHOPPING", True)]

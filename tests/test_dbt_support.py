@@ -104,6 +104,12 @@ LATE_CORRECTION = {
              to_location_id="OAK-COOLER-02", cases=2, lbs=80, reference_type="TEFAP_BOL",
              reference_id="BOL778812-1", occurred_at=datetime(2026, 11, 1, 18), updated_at=datetime(2026, 11, 2, 20)),
     ],
+    # ... and an order the agency switched from pre-order to shopping: a changed canonical row (history).
+    "ordering__orders": [
+        dict(op="U", dms_change_seq="20261102200000000000000000000000901", dms_commit_ts=datetime(2026, 11, 2, 20),
+             order_id=55122, agency_id="AG-0009", order_type="SHOPPING", ship_method="PICKUP", status="SHIPPED",
+             requested_date="2026-11-02", submitted_at=datetime(2026, 10, 30, 19)),
+    ],
 }
 
 
