@@ -19,7 +19,8 @@ import duckdb
 import pytest
 
 from foodbank_platform.sources import catalog
-from test_dbt_support import REPO, DBT_VARS, EXPECTED_STATUSES, LATE_CORRECTION, build_raw_warehouse, run_dbt, utcnow
+from test_dbt_support import (REPO, DBT_VARS, EXPECTED_STATUSES, LATE_CORRECTION, build_raw_warehouse, insert_sql,
+                              run_dbt, utcnow, with_lineage)
 
 sys.path.insert(0, str(REPO))  # deploy/ is a top-level folder, not an installed package
 from deploy.snowflake import sqlgen  # noqa: E402
@@ -52,12 +53,8 @@ def copy_raw_tables(cur, duck_path) -> None:
 
 
 def insert_rows(cur, rows_by_table: dict[str, list[dict]], prefix: str) -> None:
-    for raw_table, rows in rows_by_table.items():
-        for i, row in enumerate(rows, start=1):
-            values = dict(row, _file=f"{prefix}/{raw_table}.csv", _file_version=1, _file_checksum="0" * 64,
-                          _row_number=i, _loaded_at=utcnow(), _load_id=prefix)
-            cur.execute(f"INSERT INTO raw.{raw_table} ({', '.join(values)}) VALUES ({', '.join(['%s'] * len(values))})",
-                        list(values.values()))
+    for raw_table, values in with_lineage(rows_by_table, prefix, utcnow()):
+        cur.execute(insert_sql(raw_table, values, mark="%s"), list(values.values()))
 
 
 @pytest.fixture(scope="session")

@@ -130,18 +130,27 @@ EXPECTED_STATUSES = {
 }
 
 
-def add_raw_rows(con: duckdb.DuckDBPyConnection, rows_by_table: dict[str, list[dict]], file_prefix: str,
-                 loaded_at: datetime) -> None:
-    """Append rows to raw tables with lineage as the loader writes it (one made-up file per table)."""
+def with_lineage(rows_by_table: dict[str, list[dict]], file_prefix: str, loaded_at: datetime):
+    """(raw table, row with lineage as the loader writes it), one made-up file per table."""
     for raw_table, rows in rows_by_table.items():
         for i, row in enumerate(rows, start=1):
             values = dict(row, _file=f"{file_prefix}/{raw_table}.csv", _file_version=1, _file_checksum="0" * 64,
                           _row_number=i, _loaded_at=loaded_at, _load_id=file_prefix)
             if raw_table.split("__")[0] in ("wms", "intake", "ordering"):
                 values.setdefault("dms_commit_ts", datetime(2026, 11, 1, 7))
-            names = ", ".join(f'"{k}"' for k in values)
-            marks = ", ".join("?" for _ in values)
-            con.execute(f"INSERT INTO raw.{raw_table} ({names}) VALUES ({marks})", list(values.values()))
+            yield raw_table, values
+
+
+def insert_sql(raw_table: str, values: dict, mark: str = "?") -> str:
+    names = ", ".join(f'"{k}"' if mark == "?" else k for k in values)
+    return f"INSERT INTO raw.{raw_table} ({names}) VALUES ({', '.join(mark for _ in values)})"
+
+
+def add_raw_rows(con: duckdb.DuckDBPyConnection, rows_by_table: dict[str, list[dict]], file_prefix: str,
+                 loaded_at: datetime) -> None:
+    """Append rows to DuckDB raw tables."""
+    for raw_table, values in with_lineage(rows_by_table, file_prefix, loaded_at):
+        con.execute(insert_sql(raw_table, values), list(values.values()))
 
 
 def build_raw_warehouse(home: Path) -> Path:
