@@ -223,3 +223,25 @@ def _wait_for_port(port: int, timeout: float = 20) -> None:
                 return
         time.sleep(0.2)
     raise RuntimeError(f"PostgreSQL did not open port {port}")
+
+
+@pytest.fixture
+def source_dsn(pg_logical):
+    """A fresh database with the three source schemas (slots and publications are per database)."""
+    import psycopg2
+
+    from foodbank_platform.simulator.postgres import ensure_schemas
+
+    name = f"src_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(pg_logical.dsn())
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    ensure_schemas(pg_logical.dsn(name))
+    yield pg_logical.dsn(name)
+    with admin.cursor() as cur:
+        # A walsender can outlive its client for a moment; end it before dropping its slot.
+        cur.execute("SELECT pg_terminate_backend(active_pid, 5000) FROM pg_replication_slots "
+                    "WHERE database = %s AND active_pid IS NOT NULL", (name,))
+        cur.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = %s", (name,))
+        cur.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.close()

@@ -12,22 +12,19 @@ import io
 import re
 import struct
 import threading
-import uuid
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import psycopg2
 import pytest
 
-from fixtures_services import pg_logical  # noqa: F401  (pytest fixture)
+from fixtures_services import pg_logical, source_dsn  # noqa: F401  (pytest fixtures)
 from foodbank_platform.cdc import pgoutput
 from foodbank_platform.cdc.capture import lsn_to_int, run_capture
 from foodbank_platform.cdc.dms_layout import cdc_key, change_seq, load_key, pg_value
 from foodbank_platform.landing.store import LocalStore
 from foodbank_platform.sources import catalog
 
-DDL = Path(catalog.__file__).with_name("postgres_ddl.sql")
 TXNS = catalog.table("wms__inventory_transactions")
 ITEMS = catalog.table("wms__items")
 PG_TYPES = {"text": "text", "bigint": "bigint", "numeric": "numeric", "timestamptz": "timestamp with time zone",
@@ -74,27 +71,6 @@ def test_pgoutput_update_with_old_key_keeps_the_after_image():
 
 # --- against PostgreSQL -------------------------------------------------------------------------
 
-@pytest.fixture
-def source_db(pg_logical):
-    """A fresh database with the three source schemas (slots and publications are per database)."""
-    name = f"src_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(pg_logical.dsn())
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    dsn = pg_logical.dsn(name)
-    with psycopg2.connect(dsn) as con:
-        con.cursor().execute(DDL.read_text())
-    yield dsn
-    with admin.cursor() as cur:
-        # A walsender can outlive its client for a moment; end it before dropping its slot.
-        cur.execute("SELECT pg_terminate_backend(active_pid, 5000) FROM pg_replication_slots "
-                    "WHERE database = %s AND active_pid IS NOT NULL", (name,))
-        cur.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                    "WHERE database = %s", (name,))
-        cur.execute(f"DROP DATABASE {name} WITH (FORCE)")
-    admin.close()
-
-
 def _sql(dsn: str, *statements: str) -> str:
     """Run statements in ONE transaction (as an app would); return the WAL position after commit."""
     con = psycopg2.connect(dsn)
@@ -114,8 +90,8 @@ def _txn(txn_id: int, status: str = "POSTED", reference_id: str = "DN-1") -> str
             f"'2026-11-02 09:00:00+00', 'clerk', now())")
 
 
-def test_ddl_matches_the_catalog(source_db):
-    with psycopg2.connect(source_db) as con, con.cursor() as cur:
+def test_ddl_matches_the_catalog(source_dsn):
+    with psycopg2.connect(source_dsn) as con, con.cursor() as cur:
         for t in catalog.dms_tables():
             cur.execute("SELECT column_name, data_type FROM information_schema.columns "
                         "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position", (t.location, t.name))
@@ -163,25 +139,25 @@ def _source_state(dsn: str, table) -> dict[str, dict]:
     return {r[0]: {c.name: "\\N" if v is None else v for c, v in zip(table.columns, r)} for r in rows}
 
 
-def test_full_load_then_changes_replay_to_the_source(source_db, tmp_path):
+def test_full_load_then_changes_replay_to_the_source(source_dsn, tmp_path):
     for i in range(1, 4):
-        _sql(source_db, _txn(i))
-    _sql(source_db, "INSERT INTO wms.items VALUES ('CAN-VEG-0412', 'Green beans, cut \"fancy\"', "
+        _sql(source_dsn, _txn(i))
+    _sql(source_dsn, "INSERT INTO wms.items VALUES ('CAN-VEG-0412', 'Green beans, cut \"fancy\"', "
                     "'Vegetables (Canned & Frozen)', 'DRY', 24.00, true, now())")
     store = LocalStore(tmp_path / "landing")
     stop = threading.Event()
     result = {}
     worker = threading.Thread(target=lambda: result.update(report=run_capture(
-        source_db, "dms_test", "dms_pub", store, file_seconds=0.3, stop=stop)))
+        source_dsn, "dms_test", "dms_pub", store, file_seconds=0.3, stop=stop)))
     worker.start()
-    _wait_for_slot(source_db, "dms_test")
+    _wait_for_slot(source_dsn, "dms_test")
     # Changes while the capture runs, in many small transactions, like the app makes them.
-    _sql(source_db, _txn(4), _txn(5, reference_id=""))  # two changes in one transaction
-    _sql(source_db, "UPDATE wms.inventory_transactions SET status = 'VOID', updated_at = now() WHERE txn_id = 2")
-    _sql(source_db, "DELETE FROM wms.inventory_transactions WHERE txn_id = 3")
-    _sql(source_db, "UPDATE wms.items SET description = E'two\\nlines, with comma', is_active = false")
-    last = _sql(source_db, _txn(6), "UPDATE wms.inventory_transactions SET reason_code = 'DAMAGED' WHERE txn_id = 6")
-    _wait_for_ack(source_db, "dms_test", last, worker)
+    _sql(source_dsn, _txn(4), _txn(5, reference_id=""))  # two changes in one transaction
+    _sql(source_dsn, "UPDATE wms.inventory_transactions SET status = 'VOID', updated_at = now() WHERE txn_id = 2")
+    _sql(source_dsn, "DELETE FROM wms.inventory_transactions WHERE txn_id = 3")
+    _sql(source_dsn, "UPDATE wms.items SET description = E'two\\nlines, with comma', is_active = false")
+    last = _sql(source_dsn, _txn(6), "UPDATE wms.inventory_transactions SET reason_code = 'DAMAGED' WHERE txn_id = 6")
+    _wait_for_ack(source_dsn, "dms_test", last, worker)
     stop.set()
     worker.join(30)
     report = result["report"]
@@ -190,7 +166,7 @@ def test_full_load_then_changes_replay_to_the_source(source_db, tmp_path):
     assert report.full_load_rows["intake__donors"] == 0  # an empty table still gets its LOAD file
     assert store.exists(load_key(catalog.table("intake__donors"), 1))
     for t in (TXNS, ITEMS):
-        assert _replay(store, t) == _source_state(source_db, t)
+        assert _replay(store, t) == _source_state(source_dsn, t)
 
     changes = [r for f in store.list(TXNS.landing_prefix) if "/LOAD" not in f.key for r in _rows(store, f.key)]
     assert [r["Op"] for r in sorted(changes, key=lambda r: r["dms_change_seq"])] == ["I", "I", "U", "D", "I", "U"]
@@ -201,14 +177,16 @@ def test_full_load_then_changes_replay_to_the_source(source_db, tmp_path):
     assert all(r["reference_id"] == "" for r in changes if r["txn_id"] == "5")  # "" is not NULL
     loads = _rows(store, load_key(TXNS, 1))
     assert {r["Op"] for r in loads} == {"I"} and {r["dms_change_seq"] for r in loads} == {"\\N"}
+    # The load is stamped no later than any change after it, so a reader never ranks a change below it.
+    assert max(r["dms_commit_ts"] for r in loads) <= min(r["dms_commit_ts"] for r in changes)
 
 
-def test_file_layout_is_the_contracts(source_db, tmp_path):
+def test_file_layout_is_the_contracts(source_dsn, tmp_path):
     store = LocalStore(tmp_path / "landing")
-    run_capture(source_db, "dms_layout", "dms_pub", store, tables=[TXNS], until_lsn=_sql(source_db, "SELECT 1"))
+    run_capture(source_dsn, "dms_layout", "dms_pub", store, tables=[TXNS], until_lsn=_sql(source_dsn, "SELECT 1"))
     before = datetime.now(timezone.utc)
-    last = _sql(source_db, _txn(10))
-    run_capture(source_db, "dms_layout", "dms_pub", store, tables=[TXNS], file_seconds=0.2, until_lsn=last,
+    last = _sql(source_dsn, _txn(10))
+    run_capture(source_dsn, "dms_layout", "dms_pub", store, tables=[TXNS], file_seconds=0.2, until_lsn=last,
                 stop_after=30)
     keys = [f.key for f in store.list(TXNS.landing_prefix)]
     cdc = [k for k in keys if "/LOAD" not in k]
@@ -266,25 +244,25 @@ def _wait_for_ack(dsn: str, slot: str, lsn: str, worker: threading.Thread, timeo
         time.sleep(0.1)
 
 
-def test_crash_before_the_file_is_written_replays_never_skips(source_db, tmp_path):
+def test_crash_before_the_file_is_written_replays_never_skips(source_dsn, tmp_path):
     root = tmp_path / "landing"
-    run_capture(source_db, "dms_crash", "dms_pub", LocalStore(root), tables=[TXNS],
-                until_lsn=_sql(source_db, "SELECT 1"))
-    acked_before = _confirmed(source_db, "dms_crash")
-    last = _sql(source_db, _txn(20))
-    _sql(source_db, "UPDATE wms.inventory_transactions SET status = 'VOID' WHERE txn_id = 20")
+    run_capture(source_dsn, "dms_crash", "dms_pub", LocalStore(root), tables=[TXNS],
+                until_lsn=_sql(source_dsn, "SELECT 1"))
+    acked_before = _confirmed(source_dsn, "dms_crash")
+    last = _sql(source_dsn, _txn(20))
+    _sql(source_dsn, "UPDATE wms.inventory_transactions SET status = 'VOID' WHERE txn_id = 20")
     with pytest.raises(OSError, match="simulated crash"):
-        run_capture(source_db, "dms_crash", "dms_pub", _CrashingStore(root), tables=[TXNS], file_seconds=0.2,
+        run_capture(source_dsn, "dms_crash", "dms_pub", _CrashingStore(root), tables=[TXNS], file_seconds=0.2,
                     stop_after=20)
-    assert _confirmed(source_db, "dms_crash") == acked_before  # nothing acknowledged without its file
+    assert _confirmed(source_dsn, "dms_crash") == acked_before  # nothing acknowledged without its file
 
     store = LocalStore(root)
-    last = _sql(source_db, "SELECT 1")
-    first = run_capture(source_db, "dms_crash", "dms_pub", store, tables=[TXNS], file_seconds=0.2,
+    last = _sql(source_dsn, "SELECT 1")
+    first = run_capture(source_dsn, "dms_crash", "dms_pub", store, tables=[TXNS], file_seconds=0.2,
                         until_lsn=last, stop_after=30)
     assert first.change_rows["wms__inventory_transactions"] == 2  # the insert and the void, replayed
-    assert _replay(store, TXNS) == _source_state(source_db, TXNS)
+    assert _replay(store, TXNS) == _source_state(source_dsn, TXNS)
     # Acknowledged now: a restart does not deliver them a third time.
-    again = run_capture(source_db, "dms_crash", "dms_pub", store, tables=[TXNS], file_seconds=0.2,
+    again = run_capture(source_dsn, "dms_crash", "dms_pub", store, tables=[TXNS], file_seconds=0.2,
                         until_lsn=last, stop_after=30)
     assert again.change_rows["wms__inventory_transactions"] == 0

@@ -90,21 +90,36 @@ def _drop_slot(dsn: str, slot: str) -> None:
 
 # --- full load ----------------------------------------------------------------------------------
 
-def full_load(dsn: str, snapshot: str, store: LandingStore, tables: list[SourceTable], report: CaptureReport) -> None:
-    """Copy every table as of `snapshot` into LOAD files (Op=I, copy time, no change sequence)."""
+def server_clock(dsn: str) -> datetime:
+    with psycopg2.connect(dsn) as con, con.cursor() as cur:
+        cur.execute("SELECT clock_timestamp()")
+        now = cur.fetchone()[0]
+    con.close()
+    return now
+
+
+def full_load(dsn: str, snapshot: str, as_of: datetime, store: LandingStore, tables: list[SourceTable],
+              report: CaptureReport) -> None:
+    """Copy every table as of `snapshot` into LOAD files (Op=I, no change sequence).
+
+    `dms_commit_ts` of the copied rows is `as_of`, the server's clock just before the slot was
+    asked for: every change the slot streams committed after it, so the loader's "a change is newer
+    than the full load it follows" holds exactly (a wall-clock copy time would be later than the
+    snapshot and make the first streamed changes look older than the load).
+    """
     con = psycopg2.connect(dsn, options=SESSION)
     try:
         with con.cursor() as cur:
             cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             cur.execute("SET TRANSACTION SNAPSHOT %s", (snapshot,))
             for t in tables:
-                report.full_load_rows[t.raw_table] = _load_table(con, t, store, report)
+                report.full_load_rows[t.raw_table] = _load_table(con, t, as_of, store, report)
         con.rollback()
     finally:
         con.close()
 
 
-def _load_table(con, t: SourceTable, store: LandingStore, report: CaptureReport) -> int:
+def _load_table(con, t: SourceTable, as_of: datetime, store: LandingStore, report: CaptureReport) -> int:
     select_list = ", ".join(f'"{c}"' for c in t.column_names)
     total, number = 0, 0
     with con.cursor(name=f"load_{t.raw_table}") as cur:  # server-side: big tables stream
@@ -115,9 +130,8 @@ def _load_table(con, t: SourceTable, store: LandingStore, report: CaptureReport)
             if not batch and number:
                 break
             number += 1
-            copied = datetime.now(timezone.utc)
             key = load_key(t, number)
-            store.write_bytes(key, dms_file(t, [("I", copied, None, *r) for r in batch], full_load=True))
+            store.write_bytes(key, dms_file(t, [("I", as_of, None, *r) for r in batch], full_load=True))
             report.files.append(key)
             total += len(batch)
             if not batch:
@@ -205,10 +219,11 @@ def run_capture(dsn: str, slot: str, publication: str, store: LandingStore,
     try:
         cur = repl.cursor()
         if missing_load:
+            as_of = server_clock(dsn)
             cur.execute(f'CREATE_REPLICATION_SLOT "{slot}" LOGICAL pgoutput EXPORT_SNAPSHOT')
             _, consistent_point, snapshot, _ = cur.fetchone()
             log.info("slot %s created at %s", slot, consistent_point)
-            full_load(dsn, snapshot, store, tables, report)  # the snapshot lives until the next command
+            full_load(dsn, snapshot, as_of, store, tables, report)  # the snapshot lives until the next command
         cur.start_replication(slot_name=slot, decode=False,
                               options={"proto_version": "1", "publication_names": publication})
         _stream(cur, store, tables, file_seconds, report, _deadline(stop_after),

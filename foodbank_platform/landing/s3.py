@@ -106,6 +106,9 @@ class S3Store:
             raise
         return True
 
+    def local_path(self, key: str) -> None:
+        return None  # nothing to read in place: readers use local_copy
+
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="foodbank-s3-") as tmp:
