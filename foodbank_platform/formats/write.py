@@ -174,6 +174,8 @@ def _lines(fields: list[pa.Array], delimiter: str, ending: str) -> Lines:
         return Lines(np.zeros(1, np.int64), b"")
     joined = pc.binary_join_element_wise(*fields, delimiter)
     joined = pc.binary_join_element_wise(joined, ending, "").cast(pa.large_string())
+    if isinstance(joined, pa.ChunkedArray):  # pandas columns backed by several Arrow chunks
+        joined = joined.combine_chunks()
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[joined.offset:joined.offset + len(joined) + 1]
     data = joined.buffers()[2].to_pybytes()
     return Lines(offsets - offsets[0], data[offsets[0]:offsets[-1]])

@@ -1,0 +1,150 @@
+"""`simulate(config)`: reference data -> each day's activity -> sinks (files) -> manifest.
+
+The activity is generated independently of where it goes. `generate(config, defects)` gives the
+full-load frames and a lazy sequence of `DayActivity` (per DMS table: the day's changes with op,
+commit time and change sequence; per SFTP feed: the rows), so another sink — e.g. replaying the
+same changes as SQL into PostgreSQL — consumes exactly what the file sinks write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from . import manifest as mf
+from . import stock
+from .clock import pacific_date
+from .config import SimulationConfig
+from .day import DayActivity, State, day_rng, full_load, opening_stock, simulate_day
+from .frames import Defects
+from .reference import build_reference
+from .sinks import FileLog, deliver, sftp_drops, write_dms_day, write_full_load
+
+
+def generate(config: SimulationConfig, defects: Defects) -> tuple[dict, dict, Iterator[DayActivity]]:
+    """(full-load frames by raw table, opening-stock book, lazy day activities); defects fill `defects`."""
+    st = State(build_reference(config.seed))
+    opening = opening_stock(st, config.start_date, config.seed)
+    loads = full_load(st, config.start_date, opening)
+
+    def days() -> Iterator[DayActivity]:
+        for i in range(config.days):
+            day = config.start_date + timedelta(days=i)
+            yield simulate_day(st, day, i, config.scale, config.seed, config.defects, defects)
+
+    days.state = st  # type: ignore[attr-defined]
+    return loads, mf.book(stock.deltas(opening)), days()
+
+
+def simulate(config: SimulationConfig) -> mf.Manifest:
+    """Generate the run, write every file under `landing_root` and `sftp_root`, write and return the manifest."""
+    defects = Defects()
+    loads, opening_book, days = generate(config, defects)
+    log = FileLog()
+    write_full_load(config.landing_root, loads, log)
+    history = {raw: [f[[*_key(raw), "op"]]] for raw, f in loads.items()}
+    stats = {d: {"book": b} for d, b in opening_book.items()}
+    sheets: list = []
+    unknown_parts: dict = {"wms": [], "lines": [], "ships": [], "tefap": []}
+    ship_rows = 0
+    for i, act in enumerate(days):
+        # restarts spread evenly: a rate of 0.5 restarts on every second day, 2.0 twice a day
+        rate = config.defects.dms_restarts_per_day
+        restarts = int((i + 1) * rate + 1e-9) - int(i * rate + 1e-9)
+        write_dms_day(config.landing_root, act.changes, config.file_seconds, day_rng(config.seed, i, 1),
+                      restarts, log, defects)
+        deliver(config.sftp_root, sftp_drops(act, i, sheets), day_rng(config.seed, i, 2), config.defects.late_file,
+                log, defects)
+        for raw, f in act.changes.items():
+            history.setdefault(raw, []).append(f[[*_key(raw), "op"]])
+        stats.update(day_stats(act, sheets[-1]))
+        latest = act.shipments.drop_duplicates("shipment_line_id", keep="last")
+        ship_rows += len(act.shipments)
+        unknown_parts["wms"].append(act.postings[["txn_id", "sku"]])
+        unknown_parts["lines"].append(act.changes["intake__donation_lines"][["line_id", "sku"]])
+        unknown_parts["ships"].append(latest[["shipment_line_id", "sku", "is_void"]])
+        unknown_parts["tefap"].append(act.tefap[["bol_number", "line_number", "sku"]])
+
+    st = State(build_reference(config.seed))  # the catalogue never gains the hand-keyed SKUs
+    known = set(st.ref.items["sku"])
+    cat = {k: pd.concat(v, ignore_index=True) for k, v in unknown_parts.items()}
+    records = dict(defects.records)
+    records["unknown_sku"] = mf.unknown_skus(known, cat["wms"], cat["lines"], cat["ships"], cat["tefap"])
+    tables = mf.dms_table_counts(history)
+    all_sheets = pd.concat(sheets, ignore_index=True)
+    tables.update({
+        "legacy_warehouse__shipments": {"final_rows": int(len(cat["ships"])), "void": int(cat["ships"]["is_void"].sum()),
+                                        "rows_written": ship_rows},
+        "legacy_warehouse__onhand": {"rows_written": int(sum(s.get("onhand_rows", 0) for s in stats.values()))},
+        "manual_adjustments__adjustments": {
+            "final_rows": int(all_sheets["adjustment_id"].nunique()),
+            "approved": int(all_sheets["approved_by"].notna().sum()),
+            "rows_written": int(sum(f["rows"] for f in log.files if f["path"].startswith("manual_adjustments/")))},
+        "usda_tefap__receipts": {"final_rows": int(len(cat["tefap"]))},
+    })
+    manifest = mf.Manifest(
+        config={"start_date": config.start_date.isoformat(), "days": config.days, "scale": config.scale,
+                "seed": config.seed, "cdc_file_seconds": config.file_seconds, "defect_rates": asdict(config.defects)},
+        tables=tables, days=dict(sorted(stats.items())),
+        defects={name: {"count": _count(keys), "keys": keys} for name, keys in sorted(records.items())},
+        files=log.files)
+    manifest.write(config.manifest_file)
+    return manifest
+
+
+def _key(raw: str) -> list[str]:
+    from ..sources.catalog import table
+
+    return list(table(raw).key)
+
+
+def _count(keys) -> int:
+    if isinstance(keys, dict):
+        return int(sum(len(v) for v in keys.values()))
+    return len(keys)
+
+
+def day_stats(act: DayActivity, sheet: pd.DataFrame) -> dict:
+    """The day's totals the canonical layer must reproduce (see `Manifest.days`)."""
+    day = act.day.isoformat()
+    approved = sheet.loc[sheet["approved_by"].notna()]
+    unapproved = sheet.loc[sheet["approved_by"].isna()]
+    wms = act.moves
+    don = act.changes["intake__donations"]
+    gone = set(don.loc[don["op"] == "D", "id"])
+    lines = act.changes["intake__donation_lines"]
+    lines_c = lines.assign(cases_c=np.rint(lines["cases"] * 100), lbs_c=np.rint(lines["gross_lbs"] * 100))
+    orders = act.changes["ordering__orders"]
+    ol = act.changes["ordering__order_lines"]
+    alive = ol.loc[(ol["op"] == "I") & ~ol["order_line_id"].isin(ol.loc[ol["op"] == "D", "order_line_id"])]
+    latest = act.shipments.drop_duplicates("shipment_line_id", keep="last")
+    latest = latest.assign(business_date=pacific_date(latest["shipped_us"].to_numpy()))
+    ships = {}
+    for d, g in latest.groupby("business_date"):
+        ok = g.loc[~g["is_void"]]
+        ships[str(pd.Timestamp(d).date())] = {"lines": int(len(g)), "void": int(g["is_void"].sum()),
+                                               "cases": mf._money(ok["cases_c"].sum()), "lbs": mf._money(ok["lbs_c"].sum())}
+    net = pd.concat([wms[["cases_c", "lbs_c"]], approved[["cases_c", "lbs_c"]]])
+    closing = act.closing
+    out = {day: {
+        "book": mf.book(wms).get(day, {}),
+        "manual_adjustments": {
+            "approved": mf.sums(approved, "rows"), "unapproved": mf.sums(unapproved, "rows"),
+            "approved_by_type": {t: mf.sums(g, "rows") for t, g in approved.groupby("adjustment_type")}},
+        "book_net": {"cases": mf._money(net["cases_c"].sum()), "lbs": mf._money(net["lbs_c"].sum())},
+        "closing": {**mf.sums(closing, "positions"), "negative_positions": int((closing["cases_c"] < 0).sum())},
+        "donations": {"donations": int(((don["op"] == "I") & ~don["id"].isin(gone)).sum()),
+                      **mf.sums(lines_c, "donation_lines")},
+        "orders": {"orders": int((orders["op"] == "I").sum()), "order_lines": int(len(alive)),
+                   "cases_requested": round(float(alive["cases_requested"].sum()), 2),
+                   "cases_approved": round(float(ol.loc[ol["op"] == "U", "cases_approved"].sum()), 2)},
+        "shipments": ships.get(day, {"lines": 0, "void": 0, "cases": 0.0, "lbs": 0.0}),
+        "tefap": {"lines": int(len(act.tefap)), "cases": float(act.tefap["cases"].sum()),
+                  "net_lbs": float(act.tefap["net_lbs"].sum())},
+        "onhand_rows": int(len(act.onhand)),
+    }}
+    return out
