@@ -140,8 +140,9 @@ def ship(rng, st, day: date, plan: OrderPlan, kept: np.ndarray, positions: pd.Da
     req["order_id"] = order["order_id"].to_numpy()
     req["order_line_id"] = plan.lines["order_line_id"].to_numpy()[req["line_row"]]
     req["agency_id"], req["agency_name"] = order["agency_id"].to_numpy(), order["agency_name"].to_numpy()
+    route = np.char.add("R-", rng.integers(1, 31, len(plan.orders)).astype(str))  # one truck route per order
     req["route_id"] = np.where(order["ship_method"].to_numpy() == "DELIVERY",
-                               np.char.add("R-", rng.integers(1, 31, n).astype(str)), None)
+                               route[plan.lines["order_row"].to_numpy()[req["line_row"]]], None)
     file_us, file_names = shipment_file_times(day)
     req["slot"] = np.searchsorted(file_us, req["shipped_us"].to_numpy())
     req["commit_us"] = req["shipped_us"] + rng.integers(5, 60, n) * US

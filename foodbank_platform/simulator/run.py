@@ -8,7 +8,7 @@ same changes as SQL into PostgreSQL — consumes exactly what the file sinks wri
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Iterator
 
@@ -21,12 +21,30 @@ from .clock import pacific_date
 from .config import SimulationConfig
 from .day import DayActivity, State, day_rng, full_load, opening_stock, simulate_day
 from .frames import Defects
-from .reference import build_reference
+from .reference import Reference, build_reference
 from .sinks import FileLog, deliver, sftp_drops, write_dms_day, write_full_load
 
 
-def generate(config: SimulationConfig, defects: Defects) -> tuple[dict, dict, Iterator[DayActivity]]:
-    """(full-load frames by raw table, opening-stock book, lazy day activities); defects fill `defects`."""
+@dataclass
+class Activity:
+    """A run's source activity, before any sink.
+
+    reference: the reference data (items, locations, donors, agencies; updated as days run).
+    full_load: raw table -> the rows the DMS full load copies at midnight of the first day (op I).
+    opening_book: the opening stock's book totals (the day before start_date), as in `Manifest.days`.
+    days: lazily generated `DayActivity` per business day, in order; each carries, per DMS table,
+      the day's changes sorted by `dms_change_seq` (op, dms_commit_ts, dms_change_seq, columns) —
+      replaying them in that order as INSERT/UPDATE/DELETE reproduces the source databases.
+    """
+
+    reference: Reference
+    full_load: dict
+    opening_book: dict
+    days: Iterator[DayActivity]
+
+
+def generate(config: SimulationConfig, defects: Defects) -> Activity:
+    """The run's activity without writing anything; injected defects are recorded in `defects`."""
     st = State(build_reference(config.seed))
     opening = opening_stock(st, config.start_date, config.seed)
     loads = full_load(st, config.start_date, opening)
@@ -36,22 +54,21 @@ def generate(config: SimulationConfig, defects: Defects) -> tuple[dict, dict, It
             day = config.start_date + timedelta(days=i)
             yield simulate_day(st, day, i, config.scale, config.seed, config.defects, defects)
 
-    days.state = st  # type: ignore[attr-defined]
-    return loads, mf.book(stock.deltas(opening)), days()
+    return Activity(st.ref, loads, mf.book(stock.deltas(opening)), days())
 
 
 def simulate(config: SimulationConfig) -> mf.Manifest:
     """Generate the run, write every file under `landing_root` and `sftp_root`, write and return the manifest."""
     defects = Defects()
-    loads, opening_book, days = generate(config, defects)
+    activity = generate(config, defects)
     log = FileLog()
-    write_full_load(config.landing_root, loads, log)
-    history = {raw: [f[[*_key(raw), "op"]]] for raw, f in loads.items()}
-    stats = {d: {"book": b} for d, b in opening_book.items()}
+    write_full_load(config.landing_root, activity.full_load, log)
+    history = {raw: [f[[*_key(raw), "op"]]] for raw, f in activity.full_load.items()}
+    stats = {d: {"book": b} for d, b in activity.opening_book.items()}
     sheets: list = []
     unknown_parts: dict = {"wms": [], "lines": [], "ships": [], "tefap": []}
     ship_rows = 0
-    for i, act in enumerate(days):
+    for i, act in enumerate(activity.days):
         # restarts spread evenly: a rate of 0.5 restarts on every second day, 2.0 twice a day
         rate = config.defects.dms_restarts_per_day
         restarts = int((i + 1) * rate + 1e-9) - int(i * rate + 1e-9)
@@ -69,8 +86,7 @@ def simulate(config: SimulationConfig) -> mf.Manifest:
         unknown_parts["ships"].append(latest[["shipment_line_id", "sku", "is_void"]])
         unknown_parts["tefap"].append(act.tefap[["bol_number", "line_number", "sku"]])
 
-    st = State(build_reference(config.seed))  # the catalogue never gains the hand-keyed SKUs
-    known = set(st.ref.items["sku"])
+    known = set(activity.reference.items["sku"])  # the catalogue never gains the hand-keyed SKUs
     cat = {k: pd.concat(v, ignore_index=True) for k, v in unknown_parts.items()}
     records = dict(defects.records)
     records["unknown_sku"] = mf.unknown_skus(known, cat["wms"], cat["lines"], cat["ships"], cat["tefap"])
