@@ -17,7 +17,7 @@ POSTING_COLUMNS = ["txn_type", "sku", "lot_code", "supplier_lot", "from_location
                    "lbs_c", "reference_type", "reference_id", "reason_code", "occurred_us", "created_by", "commit_us"]
 
 
-def defect_count(rng: np.random.Generator, rate: float, population: int) -> int:
+def defect_count(rate: float, population: int) -> int:
     """How many of `population` get a defect: the rate's share, at least one when the rate is on."""
     if rate <= 0 or population <= 0:
         return 0
@@ -25,7 +25,7 @@ def defect_count(rng: np.random.Generator, rate: float, population: int) -> int:
 
 
 def choose(rng: np.random.Generator, candidates: np.ndarray, rate: float) -> np.ndarray:
-    k = defect_count(rng, rate, len(candidates))
+    k = defect_count(rate, len(candidates))
     return np.sort(rng.choice(candidates, size=k, replace=False)) if k else candidates[:0]
 
 

@@ -67,6 +67,12 @@ class Manifest:
         return cls(**json.loads(Path(path).read_text()))
 
 
+# What each defect looks like and, for the reconciliations of SOURCES.md §C, where it must show:
+# receipts (WMS vs intake by donation_id): exactly `receipts_without_intake`; receipts vs TEFAP BOL
+# lines: none (quantities always agree; SKUs may differ); distributions (WMS vs shipment lines vs
+# order lines, by shipment_line_id / order_line_id): exactly `distributions_without_shipment`
+# (missing in the feed) and `orphan_shipment_lines` (missing in ordering) — re-sent and mis-posted
+# lines are corrected on every side; book vs on-hand: exactly `onhand_variances`.
 DEFECTS = {
     "unknown_sku": "{table: keys} rows whose non-NULL SKU is not in wms.items: txn_id (WMS, every posting of such "
                    "a lot), line_id (donation lines), shipment_line_id (latest shipment lines), [bol, line] (TEFAP)",
