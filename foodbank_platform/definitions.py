@@ -9,6 +9,7 @@ production (Snowflake) the multiprocess executor with a `warehouse_writer` pool 
 
 from __future__ import annotations
 
+import json
 import os
 
 from dagster import (AssetSelection, Definitions, build_sensor_for_freshness_checks, define_asset_job,
@@ -17,9 +18,6 @@ from dagster import (AssetSelection, Definitions, build_sensor_for_freshness_che
 from . import settings as fb_settings
 from .defs import alerts, automation, ingest, quality, transform
 from .defs.resources import build_resources
-
-_settings = fb_settings.load()
-
 
 def _keys(assets_def, schema: str | None = None):
     return sorted((k for k in assets_def.keys if schema is None or k.path[0] == schema), key=str)
@@ -35,21 +33,35 @@ everything = define_asset_job(
     "ingest_and_build", selection=AssetSelection.all() - AssetSelection.checks(*sla_checks, quality.missing_files),
     description="Pull and load every new file, then build every dbt model (the `foodbank run` command).")
 
-defs = Definitions(
-    assets=[*ingest.landing_specs, *ingest.landing_assets, *ingest.raw_assets, *transform.dbt_models],
-    asset_checks=[*quality.data_quality_checks, *sla_checks],
-    jobs=[everything, automation.operations_refresh, automation.nightly_close, automation.expected_files],
-    schedules=[automation.nightly_close_schedule, automation.expected_files_schedule],
-    sensors=[
-        automation.new_files_sensor, automation.late_data_sensor,
-        build_sensor_for_freshness_checks(freshness_checks=sla_checks, name="freshness_checks_sensor",
-                                          minimum_interval_seconds=60),
-        alerts.build_check_alert_sensor({"data_quality": blocking_check_keys,
-                                         "freshness": [k for c in sla_checks for k in c.check_keys]}),
-        alerts.run_failure_alert,
-    ],
-    resources={**build_resources(_settings), "alerting": alerts.AlertsResource(
-        webhook_url=os.environ.get("FOODBANK_ALERT_WEBHOOK_URL"),
-        sns_topic_arn=os.environ.get("FOODBANK_ALERT_SNS_TOPIC_ARN"))},
-    executor=in_process_executor if _settings.env != "prod" else multiprocess_executor,
-)
+
+
+def resources_for(s: fb_settings.Settings) -> dict:
+    return {
+        **build_resources(s),
+        "alerting": alerts.AlertsResource(webhook_url=os.environ.get("FOODBANK_ALERT_WEBHOOK_URL"),
+                                          sns_topic_arn=os.environ.get("FOODBANK_ALERT_SNS_TOPIC_ARN")),
+        "dq": quality.QualityResource(tolerances_cases=json.loads(os.environ.get("FOODBANK_DQ_TOLERANCES") or "{}")),
+    }
+
+
+def build_definitions(s: fb_settings.Settings) -> Definitions:
+    """The code location for one environment's settings (tests build one per temporary warehouse)."""
+    return Definitions(
+        assets=[*ingest.landing_specs, *ingest.landing_assets, *ingest.raw_assets, *transform.dbt_models],
+        asset_checks=[*quality.data_quality_checks, *sla_checks],
+        jobs=[everything, automation.operations_refresh, automation.nightly_close, automation.expected_files],
+        schedules=[automation.nightly_close_schedule, automation.expected_files_schedule],
+        sensors=[
+            automation.new_files_sensor, automation.late_data_sensor,
+            build_sensor_for_freshness_checks(freshness_checks=sla_checks, name="freshness_checks_sensor",
+                                              minimum_interval_seconds=60),
+            alerts.build_check_alert_sensor({"data_quality": blocking_check_keys,
+                                             "freshness": [k for c in sla_checks for k in c.check_keys]}),
+            alerts.run_failure_alert,
+        ],
+        resources=resources_for(s),
+        executor=in_process_executor if s.env != "prod" else multiprocess_executor,
+    )
+
+
+defs = build_definitions(fb_settings.load())

@@ -39,7 +39,7 @@ class Check:
     sql: str  # SELECT of findings; partitioned checks filter with {start} / {end} (dates, end exclusive)
     partitioned: bool = False
     reads: tuple[tuple[str, str], ...] = ()  # other tables the query reads (graph lineage)
-    tolerance: float | None = None  # variance checks: a finding only beyond this many lbs
+    tolerance: float | None = None  # variance checks: a finding only beyond this many cases
     per_source_table: bool = False  # findings carry `source_table`; Dagster shows one check per raw table
 
     @property
@@ -87,19 +87,22 @@ MISSING_SKUS = Check(
     reads=(("canonical", "donations"), ("canonical", "fulfillment_line_items"),
            ("staging", "stg_usda_tefap__receipts"), ("staging", "stg_wms__items")),
     sql=f"""
-        SELECT 'inventory_events' AS source, source_record_id AS record_id, sku, min(business_date) AS business_date
+        SELECT CASE source_system WHEN 'wms' THEN 'wms__inventory_transactions'
+                    ELSE 'manual_adjustments__adjustments' END AS source_table,
+               source_record_id AS record_id, sku, min(business_date) AS business_date
         FROM canonical.inventory_events WHERE NOT ({_KNOWN_SKU}) AND NOT is_reversal
         GROUP BY ALL
         UNION ALL
-        SELECT 'donations', CAST(donation_line_id AS VARCHAR), sku, business_date
+        SELECT 'intake__donation_lines', CAST(donation_line_id AS VARCHAR), sku, business_date
         FROM canonical.donations WHERE sku IS NOT NULL AND NOT ({_KNOWN_SKU})
         UNION ALL
-        SELECT 'fulfillment_line_items', shipment_line_id, sku, business_date
+        SELECT 'legacy_warehouse__shipments', shipment_line_id, sku, business_date
         FROM canonical.fulfillment_line_items WHERE NOT ({_KNOWN_SKU})
         UNION ALL
-        SELECT 'tefap_receipts', bol_number || '-' || line_number, sku, received_date
-        FROM staging.stg_usda_tefap__receipts WHERE sku IS NULL OR NOT ({_KNOWN_SKU})
-        ORDER BY source, record_id
+        -- an empty TEFAP SKU is an unmapped USDA code, not an unknown SKU: receipts_vs_tefap shows it
+        SELECT 'usda_tefap__receipts', bol_number || '-' || line_number, sku, received_date
+        FROM staging.stg_usda_tefap__receipts WHERE sku IS NOT NULL AND NOT ({_KNOWN_SKU})
+        ORDER BY source_table, record_id
     """,
 )
 
@@ -119,10 +122,13 @@ NEGATIVE_BALANCES = Check(
 
 DUPLICATE_DONATION_IDS = Check(
     name="duplicate_donation_ids",
-    asset=("reconciliation", "inventory_daily_balance"),  # TODO receipts reconciliation
+    # Receipts are reconciled by donation_id: a receipt number on two donations makes that day's
+    # gifts-in-kind pounds ambiguous, so the finding sits on (and blocks past) that reconciliation.
+    asset=("reconciliation", "receipts_vs_intake"),
     severity=ERROR,
     description="A donation receipt number (donation_id) carried by more than one donation.",
     partitioned=True,
+    reads=(("canonical", "donations"),),
     sql="""
         WITH headers AS (
             SELECT donation_id, donation_pk, min(business_date) AS business_date
@@ -139,10 +145,11 @@ DUPLICATE_DONATION_IDS = Check(
 
 ORPHANED_FULFILLMENT = Check(
     name="orphaned_fulfillment",
-    asset=("reconciliation", "inventory_daily_balance"),  # TODO distributions reconciliation
-    severity=ERROR,
+    asset=("canonical", "fulfillment_line_items"),
+    # The pounds distributed come from the WMS book, and the shipment line names its agency itself;
+    # what an orphan loses is the tie to the agency's order (service level), not a finance number.
+    severity=WARN,
     description="Shipment lines whose order or order line does not exist in agency ordering.",
-    partitioned=True,
     reads=(("canonical", "agency_orders"),),
     sql="""
         SELECT f.business_date, f.shipment_line_id, f.order_id, f.order_line_id, f.agency_id,
@@ -151,10 +158,38 @@ ORPHANED_FULFILLMENT = Check(
         FROM canonical.fulfillment_line_items f
         WHERE NOT EXISTS (SELECT 1 FROM canonical.agency_orders o
                           WHERE o.order_id = f.order_id AND o.order_line_id = f.order_line_id)
-          AND f.business_date >= {start} AND f.business_date < {end}
         ORDER BY f.business_date, f.shipment_line_id
     """,
 )
+
+
+def variance_check(reconciliation: str, severity: str, tolerance_cases: float, why: str) -> Check:
+    """Rows of a reconciliation whose two sides differ by more than the tolerance (in cases), or
+    that exist on one side only."""
+    return Check(
+        name=f"variance_{reconciliation}",
+        asset=("reconciliation", reconciliation),
+        severity=severity,
+        description=f"{reconciliation}: variances beyond {tolerance_cases} cases, or one side missing. {why}",
+        partitioned=True,
+        tolerance=tolerance_cases,
+        sql=f"""
+            SELECT * FROM reconciliation.{reconciliation}
+            WHERE status <> 'matched' AND (status LIKE 'missing%' OR abs(coalesce(cases_variance, 0)) > {{tolerance}})
+              AND business_date >= {{start}} AND business_date < {{end}}
+            ORDER BY business_date, abs(coalesce(cases_variance, 0)) DESC
+        """,
+    )
+
+
+VARIANCES = [
+    variance_check("receipts_vs_intake", ERROR, 0.0, "Gifts-in-kind pounds come from intake; the book from WMS."),
+    variance_check("receipts_vs_tefap", ERROR, 0.0, "USDA book inventory must match the state's bills of lading."),
+    variance_check("distributions_vs_shipments", ERROR, 0.0, "Pounds distributed is the headline finance figure."),
+    variance_check("book_vs_onhand", WARN, 0.5,
+                   "A count difference is settled by an adjustment; until then the book stands."),
+    variance_check("shipments_vs_orders", WARN, 0.0, "Short or over shipping is service level, not finance."),
+]
 
 QUARANTINED_ROWS = Check(
     name="quarantined_rows",
@@ -184,7 +219,7 @@ FAILED_FILES = Check(
     """,
 )
 
-CHECKS: list[Check] = [MISSING_SKUS, NEGATIVE_BALANCES, DUPLICATE_DONATION_IDS, ORPHANED_FULFILLMENT,
+CHECKS: list[Check] = [MISSING_SKUS, NEGATIVE_BALANCES, DUPLICATE_DONATION_IDS, ORPHANED_FULFILLMENT, *VARIANCES,
                        QUARANTINED_ROWS, FAILED_FILES]
 
 
@@ -194,20 +229,22 @@ def _date_sql(d: date) -> str:
     return f"DATE '{d.isoformat()}'"
 
 
-def render(check: Check, start: date | None = None, end: date | None = None) -> str:
+def render(check: Check, start: date | None = None, end: date | None = None,
+           tolerance: float | None = None) -> str:
     if not check.partitioned:
         return check.sql
-    start = start or date(1900, 1, 1)
-    end = end or date(9999, 1, 1)
-    return check.sql.format(start=_date_sql(start), end=_date_sql(end))
+    tolerance = check.tolerance if tolerance is None else tolerance
+    return check.sql.format(start=_date_sql(start or date(1900, 1, 1)), end=_date_sql(end or date(9999, 1, 1)),
+                            tolerance=tolerance if tolerance is not None else 0)
 
 
-def evaluate(con, check: Check, start: date | None = None, end: date | None = None) -> Outcome:
+def evaluate(con, check: Check, start: date | None = None, end: date | None = None,
+             tolerance: float | None = None) -> Outcome:
     """Run the check, store its findings in `audit.dq_<name>` and return the count and examples.
 
     A day-scoped check replaces only the findings of [start, end); the others replace the whole table.
     """
-    sql = render(check, start, end)
+    sql = render(check, start, end, tolerance)
     con.execute("CREATE SCHEMA IF NOT EXISTS audit")
     con.execute("BEGIN TRANSACTION")
     try:
@@ -265,12 +302,16 @@ MISSING_FILES = Check(
 )
 
 
-def _named_times(con, feed: str, stamp: str) -> list[datetime]:
-    rows = con.execute(
-        "SELECT DISTINCT regexp_extract(file_identity, ?, 1) FROM audit.file_ledger "
-        "WHERE source_table = ? AND status = 'loaded'", [stamp, f"legacy_warehouse__{feed}"]).fetchall()
-    fmt = "%Y%m%d_%H%M" if feed == "shipments" else "%Y%m%d"
-    return sorted(datetime.strptime(r[0], fmt) for r in rows if r[0])
+def _named_times(deliveries: list[tuple[str, datetime]], as_of: datetime, pattern: str, fmt: str) -> list[datetime]:
+    """Times named by the files delivered (modified) by `as_of`: what the team could have seen then."""
+    import re
+
+    out = []
+    for name, delivered in deliveries:
+        m = re.fullmatch(pattern, name)
+        if m and delivered <= as_of:
+            out.append(datetime.strptime(m.group(1), fmt))
+    return sorted(out)
 
 
 def shipment_gaps(file_times: list[datetime], as_of: datetime, days: int = LOOKBACK_DAYS) -> list[tuple]:
@@ -300,11 +341,17 @@ def missing_onhand(snapshot_days: list[datetime], as_of: datetime, days: int = L
     return out
 
 
-def evaluate_missing_files(con, as_of_pacific: datetime, days: int = LOOKBACK_DAYS) -> Outcome:
-    """Findings as of a Pacific wall time (the schedule's tick), over the last `days` days."""
-    findings = (shipment_gaps(_named_times(con, "shipments", r"shipments_(\d{8}_\d{4})"), as_of_pacific, days)
-                + missing_onhand(_named_times(con, "onhand", r"onhand_(\d{8})"), as_of_pacific, days))
+def evaluate_missing_files(con, deliveries: list[tuple[str, datetime]], as_of_pacific: datetime,
+                           days: int = LOOKBACK_DAYS) -> Outcome:
+    """Findings as of a Pacific wall time (the schedule's tick), over the last `days` days.
+
+    `deliveries`: (file name, Pacific wall time it was delivered) of the legacy warehouse's files.
+    """
+    shipments = _named_times(deliveries, as_of_pacific, r"shipments_(\d{8}_\d{4})\.csv", "%Y%m%d_%H%M")
+    snapshots = _named_times(deliveries, as_of_pacific, r"onhand_(\d{8})\.csv", "%Y%m%d")
+    findings = shipment_gaps(shipments, as_of_pacific, days) + missing_onhand(snapshots, as_of_pacific, days)
     columns = ["feed", "business_date", "expected_from", "checked_until", "minutes_missing"]
+    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
     con.execute(f"CREATE OR REPLACE TABLE {MISSING_FILES.table} (feed VARCHAR, business_date DATE, "
                 "expected_from TIMESTAMP, checked_until TIMESTAMP, minutes_missing BIGINT)")
     if findings:

@@ -70,6 +70,14 @@ def _operations_keys() -> list[AssetKey]:
     return sorted(transform.dbt_operations.keys, key=str)
 
 
+def _checks_for(keys: list[AssetKey]) -> list:
+    """The row-level checks (dbt tests, data quality) of these assets; not the clock-driven ones
+    (missing files, freshness), which their own schedule and sensor evaluate."""
+    wanted = set(keys)
+    defs_with_checks = [transform.dbt_operations, *quality.row_checks, *quality.table_checks]
+    return sorted((k for d in defs_with_checks for k in d.check_keys if k.asset_key in wanted), key=str)
+
+
 def files_run_request(fresh: dict[str, list[watch.Seen]], as_of_date: str | None = None) -> RunRequest:
     """Pull (SFTP) and load the tables that have new files, then the operations models."""
     tables = [catalog.table(t) for t in sorted(fresh)]
@@ -77,7 +85,9 @@ def files_run_request(fresh: dict[str, list[watch.Seen]], as_of_date: str | None
     tags = {"foodbank/new_files": str(sum(len(v) for v in fresh.values()))}
     if as_of_date:
         tags["foodbank/as_of_date"] = as_of_date
-    return RunRequest(run_key=watch.run_key(fresh), asset_selection=keys + _operations_keys(), tags=tags)
+    keys = keys + _operations_keys()
+    return RunRequest(run_key=watch.run_key(fresh), asset_selection=keys, asset_check_keys=_checks_for(keys),
+                      tags=tags)
 
 
 def list_new_files(landing: LandingResource, sftp: SftpResource, now: float) -> dict[str, list[watch.Seen]]:

@@ -16,14 +16,14 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey,
-                     Backoff, MetadataValue, RetryPolicy, asset_check, build_last_update_freshness_checks,
+                     Backoff, ConfigurableResource, MetadataValue, RetryPolicy, asset_check, build_last_update_freshness_checks,
                      build_time_partition_freshness_checks, multi_asset_check)
 
 from .. import quality
 from ..quality import Check, Outcome
 from ..sources import catalog
 from .ingest import raw_key
-from .resources import WarehouseResource
+from .resources import SftpResource, WarehouseResource
 from .transform import PACIFIC, business_days
 
 # A check waits on the warehouse like the loaders do; a held lock is worth a retry, not a red check.
@@ -58,6 +58,16 @@ def _day_range(context: AssetCheckExecutionContext) -> tuple[date, date]:
     return date.fromisoformat(keys.start), date.fromisoformat(keys.end) + timedelta(days=1)
 
 
+class QualityResource(ConfigurableResource):
+    """Finance's tolerances, per reconciliation (cases), over the defaults in `foodbank_platform.quality`.
+    Set in production from `FOODBANK_DQ_TOLERANCES` (JSON), or per run in the launchpad."""
+
+    tolerances_cases: dict[str, float] = {}
+
+    def tolerance(self, check: Check) -> float | None:
+        return self.tolerances_cases.get(check.asset[1], check.tolerance)
+
+
 def row_check(check: Check):
     """A rule whose findings all concern one asset."""
 
@@ -67,10 +77,11 @@ def row_check(check: Check):
         partitions_def=business_days if check.partitioned else None, retry_policy=CHECK_RETRY,
         metadata={"severity": check.severity, "findings_table": check.table},
     )
-    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
+               dq: QualityResource) -> AssetCheckResult:
         start, end = _day_range(context) if check.partitioned else (None, None)
         with warehouse.connect() as con:
-            outcome = quality.evaluate(con, check, start, end)
+            outcome = quality.evaluate(con, check, start, end, dq.tolerance(check))
         context.log.info(f"{check.name}: {outcome.failed_rows} finding(s) ({outcome.scope})")
         return _result(outcome)
 
@@ -123,12 +134,24 @@ ONHAND_KEY = raw_key(catalog.table("legacy_warehouse__onhand"))
                           description="No on-hand snapshot for day D by 03:00 Pacific on D+1.")],
     name="missing_files", can_subset=True, retry_policy=CHECK_RETRY,
 )
-def missing_files(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
+def missing_files(context: AssetCheckExecutionContext, warehouse: WarehouseResource, sftp: SftpResource):
     as_of = as_of_pacific(context)
     feeds = {SHIPMENTS_KEY: "shipments", ONHAND_KEY: "onhand"}
+    deliveries = legacy_deliveries(sftp)
     with warehouse.connect() as con:
-        outcome = quality.evaluate_missing_files(con, as_of)
+        outcome = quality.evaluate_missing_files(con, deliveries, as_of)
         yield from _split(con, outcome, "feed", {k: feeds[k.asset_key] for k in context.selected_asset_check_keys})
+
+
+def legacy_deliveries(sftp: SftpResource) -> list[tuple[str, datetime]]:
+    """(name, Pacific delivery time) of the legacy warehouse's files, from the SFTP server's listing."""
+    source = sftp.source()
+    try:
+        return [(f.name, datetime.fromtimestamp(f.mtime, ZoneInfo(PACIFIC)).replace(tzinfo=None))
+                for key in (SHIPMENTS_KEY, ONHAND_KEY)
+                for f in source.list(catalog.table(key.path[-1]).sftp_folder)]
+    finally:
+        source.close()
 
 
 row_checks = [row_check(c) for c in quality.CHECKS if not c.per_source_table]

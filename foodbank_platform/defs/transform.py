@@ -30,6 +30,9 @@ from dagster import (AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy,
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from .. import settings as fb_settings
+from .. import warehouse as fb_warehouse
+from ..ingest import ledger
+from .resources import WarehouseResource
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 PACIFIC = "America/Los_Angeles"
@@ -138,7 +141,11 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: dict[s
 
 @dbt_assets(manifest=PROJECT.manifest_path, dagster_dbt_translator=TRANSLATOR, name="dbt_operations",
             exclude="tag:nightly", retry_policy=DBT_RETRY, pool="warehouse_writer")
-def dbt_operations(context: AssetExecutionContext, dbt: DbtCliResource):
+def dbt_operations(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # Every dbt source must exist, even for a source that has delivered nothing yet (a fresh warehouse).
+    with warehouse.connect() as con:
+        ledger.ensure(con)
+        fb_warehouse.ensure_raw_tables(con)
     yield from _build(context, dbt, operations_vars(context))
 
 
