@@ -39,11 +39,12 @@ def summary(duckdb_path: Path | str) -> str:
             if s == "audit" and t.startswith("dq_"):
                 n = con.execute(f'SELECT count(*) FROM audit."{t}"').fetchone()[0]
                 lines.append(f"  {t}: {n}")
-        if "reconciliation.onhand_variance" in names:
-            lines.append("largest inventory variances (book vs warehouse on-hand, lbs):")
+        if "reconciliation.book_vs_onhand" in names:
+            lines.append("largest inventory variances (book vs warehouse on-hand):")
             rows = con.execute(
-                "SELECT * FROM reconciliation.onhand_variance WHERE status <> 'matched' "
-                "ORDER BY abs(coalesce(variance_lbs, 0)) DESC LIMIT 5").fetchdf()
+                "SELECT business_date, sku, lot_code, location_id, book_lbs, onhand_lbs, lbs_variance, status "
+                "FROM reconciliation.book_vs_onhand WHERE status <> 'matched' "
+                "ORDER BY abs(coalesce(lbs_variance, 0)) DESC LIMIT 5").fetchdf()
             lines.append(rows.to_string(index=False) if len(rows) else "  none")
         return "\n".join(lines)
     finally:
