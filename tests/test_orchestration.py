@@ -27,6 +27,7 @@ import duckdb
 import pytest
 
 from fingerprint import fingerprints
+from test_checks import webhook_server  # noqa: F401 - the loopback webhook fixture
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 START = date(2026, 10, 29)
@@ -302,3 +303,26 @@ def test_definitions_validate():
                           cwd=Path(__file__).resolve().parents[1], timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "Validation successful" in done.stdout + done.stderr
+
+
+# ------------------------------------------------------------------ alerts
+
+def test_failed_blocking_checks_alert_once_through_the_webhook(scenario, webhook_server):
+    from dagster import build_sensor_context
+
+    from foodbank_platform.defs.alerts import AlertsResource, build_check_alert_sensor
+    from foodbank_platform.definitions import blocking_check_keys
+
+    url, received = webhook_server
+    sensor = build_check_alert_sensor({"data_quality": blocking_check_keys})
+    resources = {"alerting": AlertsResource(webhook_url=url)}
+    first = sensor(build_sensor_context(instance=scenario["instance"], resources=resources))
+    failed = {k.to_user_string() for k in blocking_check_keys
+              if scenario["instance"].get_latest_asset_check_evaluation_record(k).status.value == "FAILED"}
+    assert failed and {r["body"]["subject"] + ":" + r["body"]["title"].split()[1] for r in received} == failed
+    assert all(r["body"]["severity"] == "ERROR" and "finding(s) in audit.dq_" in r["body"]["detail"] for r in received)
+    # the next tick has nothing new to say
+    cursor = json.dumps({k.to_user_string(): scenario["instance"].get_latest_asset_check_evaluation_record(k).id
+                         for k in blocking_check_keys if k.to_user_string() in failed})
+    sensor(build_sensor_context(instance=scenario["instance"], cursor=cursor, resources=resources))
+    assert len(received) == len(failed)

@@ -13,8 +13,8 @@
 - **Clock checks.** `expected_files_schedule` evaluates the missing-files check every 15 minutes
   with the tick's time; `freshness_checks_sensor` evaluates the SLA freshness checks.
 
-Locally DuckDB has one writer, so every run carries the `foodbank/warehouse` tag that the run
-queue (deploy/dagster.yaml) limits to one run at a time.
+DuckDB has one writer: every writing op is in the `warehouse_writer` pool (one slot), and the
+nightly runs are queued one at a time by their `foodbank/path` tag (deploy/dagster.yaml).
 """
 
 import json
@@ -32,26 +32,28 @@ from ..sources import catalog
 from . import ingest, quality, transform
 from .resources import LandingResource, SftpResource, WarehouseResource
 
-WAREHOUSE_TAGS = {"foodbank/warehouse": "writer"}
-# A run that dies of something transient (a pod evicted, a lock held too long) is re-launched once.
-RUN_RETRY_TAGS = {"dagster/max_retries": "1", "dagster/retry_strategy": "FROM_FAILURE"}
+# deploy/dagster.yaml queues runs by `foodbank/path` (one nightly close at a time) and retries failed
+# runs (a lost task). Transient step failures are retried inside the run (RetryPolicy on every op); a
+# nightly run failed by a blocking check must not be re-launched, it would only fail again.
+OPERATIONS_TAGS = {"foodbank/path": "operations"}
+NIGHTLY_TAGS = {"foodbank/path": "nightly", "dagster/retry_on_asset_or_op_failure": "false"}
 
 operations_selection = (AssetSelection.assets(*ingest.landing_assets, *ingest.raw_assets, transform.dbt_operations)
                         - AssetSelection.checks(quality.missing_files))
 nightly_selection = AssetSelection.assets(transform.dbt_reconciliation, transform.dbt_finance)
 
 operations_refresh = define_asset_job(
-    "operations_refresh", selection=operations_selection, tags={**WAREHOUSE_TAGS, **RUN_RETRY_TAGS},
+    "operations_refresh", selection=operations_selection, tags=OPERATIONS_TAGS,
     description="10-minute path: pull and load new files, rebuild the operations models, run their checks.")
 
 nightly_close = define_asset_job(
     "nightly_close", selection=nightly_selection, partitions_def=transform.business_days,
-    tags={**WAREHOUSE_TAGS, **RUN_RETRY_TAGS},
+    tags=NIGHTLY_TAGS,
     description="Finance-grade close of one business day (or a range, as one run): reconciliations, "
                 "then the finance marts unless a blocking check fails.")
 
 expected_files = define_asset_job(
-    "expected_files", selection=AssetSelection.checks(quality.missing_files), tags=WAREHOUSE_TAGS,
+    "expected_files", selection=AssetSelection.checks(quality.missing_files), tags=OPERATIONS_TAGS,
     description="Files expected but missing: shipments every 45 minutes in shipping hours, on-hand by 03:00.")
 
 nightly_close_schedule = build_schedule_from_partitioned_job(
