@@ -56,7 +56,10 @@ def _simulate(s, start, days, scale, seed, cdc_file_seconds, postgres_dsn=None):
     if postgres_dsn:
         from .simulator.postgres import simulate_to_postgres
 
-        return simulate_to_postgres(postgres_dsn, start_date=start, days=days, scale=scale, seed=seed)
+        # The SFTP feeds are not PostgreSQL systems: still files, where a local SFTP root is configured.
+        sftp_root = None if s.sftp_uri.startswith("sftp://") else fb_settings.uri_to_path(s.sftp_uri)
+        return simulate_to_postgres(postgres_dsn, start_date=start, days=days, scale=scale, seed=seed,
+                                    sftp_root=sftp_root, manifest_path=s.home / "manifest.json")
     config = SimulationConfig(
         landing_root=fb_settings.uri_to_path(s.landing_uri),
         sftp_root=fb_settings.uri_to_path(s.sftp_uri),
@@ -120,6 +123,34 @@ def _business_days(duckdb_path: Path) -> tuple[str, str] | None:
     finally:
         con.close()
     return (first.isoformat(), last.isoformat()) if first else None
+
+
+@main.command()
+@click.option("--dsn", required=True, envvar="FOODBANK_CDC_DSN", show_envvar=True,
+              help="libpq DSN of the source database; a password belongs in PGPASSWORD or ~/.pgpass.")
+@click.option("--slot", default="foodbank", show_default=True, help="Logical replication slot (created if missing).")
+@click.option("--publication", default="foodbank", show_default=True, help="Publication (created if missing).")
+@click.option("--file-seconds", default=60.0, show_default=True, help="One CDC file per table this often.")
+@click.option("--stop-after", default=None, type=float, help="Stop after SECONDS (default: until Ctrl-C).")
+def cdc(dsn: str, slot: str, publication: str, file_seconds: float, stop_after: float | None) -> None:
+    """Capture PostgreSQL changes into DMS files in the landing zone (the local stand-in for AWS DMS)."""
+    import signal
+    import threading
+
+    from .cdc.capture import run_capture
+    from .landing.store import open_store
+
+    s = fb_settings.load()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # finish the open files and acknowledge, then exit
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"capturing slot {slot} (publication {publication}) into {s.landing_uri} "
+               f"every {file_seconds:g}s; Ctrl-C stops")
+    report = run_capture(dsn, slot=slot, publication=publication, store=open_store(s.landing_uri),
+                         file_seconds=file_seconds, stop_after=stop_after, stop=stop)
+    click.echo(f"full load rows: {sum(report.full_load_rows.values())}, change rows: "
+               f"{sum(report.change_rows.values())}, files: {len(report.files)}, "
+               f"acknowledged up to LSN {report.acknowledged_lsn:X}")
 
 
 @main.command()

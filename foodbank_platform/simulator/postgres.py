@@ -7,19 +7,42 @@ production (many commits, interleaved tables), not one bulk load.
 
 Input frames have the shape the DMS writer takes (`formats.write`): an `op` column ('I', 'U', 'D')
 and the table's columns; rows are applied in frame order.
+
+`simulate_to_postgres` replays a whole simulation this way: the same generator and manifest as the
+file simulator (`simulator.simulate` with a PostgreSQL sink instead of DMS files), so the platform's
+figures can be checked against it exactly. The rows the simulator gives the same commit time in one
+system are one transaction, in change-sequence order: the commits PostgreSQL sees are the ones the
+simulated apps made. The change *times* are PostgreSQL's own (real commits happen now); the business
+times in the rows (`occurred_at`, `received_at`, …) are the simulated ones. DMS task restarts are not
+simulated here: `foodbank cdc` gives real at-least-once replays. The SFTP feeds are not PostgreSQL
+systems, so they are still written as files.
 """
 
 from __future__ import annotations
 
+import itertools
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Iterable
 
+import numpy as np
 import pandas as pd
 import psycopg2
 
-from ..sources.catalog import SourceTable
+from ..sources.catalog import SourceTable, dms_tables, table
+from .config import DefectRates, SimulationConfig
+from .frames import Defects
+from .manifest import Manifest
+from .run import simulate
+from .sinks import FileLog
 
 DDL = Path(__file__).resolve().parents[1] / "sources" / "postgres_ddl.sql"
+# The simulator's times are UTC without an offset; a server set to Pacific would shift them otherwise.
+UTC_SESSION = "-c TimeZone=UTC"
+# The full load is the state before the first simulated day, not app activity: bigger transactions.
+FULL_LOAD_ROWS_PER_TRANSACTION = 1_000
 
 
 def ensure_schemas(dsn: str) -> None:
@@ -60,19 +83,96 @@ def _python_rows(frame: pd.DataFrame) -> list[dict]:
             for r in plain.to_dict("records")]
 
 
+Transaction = list[tuple[SourceTable, dict]]
+
+
 def apply_changes(dsn: str, changes: Iterable[tuple[SourceTable, pd.DataFrame]],
                   rows_per_transaction: int = 3) -> int:
     """Apply (table, frame) change sets in order, `rows_per_transaction` rows per commit; return commits."""
-    con = psycopg2.connect(dsn)
+    return commit(dsn, (chunk for t, frame in changes
+                        for chunk in _chunks([(t, r) for r in _python_rows(frame)], rows_per_transaction)))
+
+
+def commit(dsn: str, transactions: Iterable[Transaction]) -> int:
+    """Run each transaction's row changes and commit it; return the number of commits."""
+    con = psycopg2.connect(dsn, options=UTC_SESSION)
     commits = 0
     try:
-        for table, frame in changes:
-            rows = _python_rows(frame)
-            for start in range(0, len(rows), rows_per_transaction):
-                with con, con.cursor() as cur:  # one transaction per chunk
-                    for row in rows[start:start + rows_per_transaction]:
-                        cur.execute(statement(table, row["op"]), parameters(table, row["op"], row))
-                commits += 1
+        for tx in transactions:
+            with con, con.cursor() as cur:  # one transaction, sent in one round trip
+                cur.execute(b";".join(cur.mogrify(statement(t, r["op"]), parameters(t, r["op"], r)) for t, r in tx))
+            commits += 1
     finally:
         con.close()
     return commits
+
+
+def _chunks(rows: list, size: int) -> Iterator[list]:
+    return (rows[start:start + size] for start in range(0, len(rows), size))
+
+
+def app_transactions(changes: dict[str, pd.DataFrame]) -> Iterator[Transaction]:
+    """A day's change frames (raw table -> frame) as the apps committed them: in change-sequence
+    order, the consecutive rows of one system with one commit time form one transaction."""
+    order = pd.concat([pd.DataFrame({"seq": f["dms_change_seq"].to_numpy(), "system": table(raw).system,
+                                     "ts": f["dms_commit_ts"].to_numpy(), "raw": raw, "row": np.arange(len(f))})
+                       for raw, f in changes.items() if len(f)], ignore_index=True)
+    order = order.sort_values("seq", kind="stable")
+    rows = {raw: _python_rows(f) for raw, f in changes.items()}
+    steps = zip(order["system"], order["ts"], order["raw"], order["row"])
+    for _, tx in itertools.groupby(steps, key=lambda step: step[:2]):
+        yield [(table(raw), rows[raw][i]) for _, _, raw, i in tx]
+
+
+@dataclass
+class PostgresDms:
+    """The simulator's DMS sink that writes real PostgreSQL tables instead of DMS files."""
+
+    dsn: str
+    commits: int = 0
+
+    def full_load(self, frames: dict, log: FileLog) -> None:
+        self.commits += apply_changes(self.dsn, [(table(raw), f) for raw, f in frames.items()],
+                                      FULL_LOAD_ROWS_PER_TRANSACTION)
+
+    def day(self, index: int, changes: dict, log: FileLog, defects: Defects) -> None:
+        self.commits += commit(self.dsn, app_transactions(changes))
+
+
+def source_row_counts(dsn: str) -> dict[str, int]:
+    """Rows per source table (raw table name -> count)."""
+    with psycopg2.connect(dsn) as con, con.cursor() as cur:
+        counts = {}
+        for t in dms_tables():
+            cur.execute(f'SELECT count(*) FROM "{t.location}"."{t.name}"')
+            counts[t.raw_table] = cur.fetchone()[0]
+    con.close()
+    return counts
+
+
+def simulate_to_postgres(dsn: str, start_date: date = date(2026, 10, 29), days: int = 7, scale: float = 0.02,
+                         seed: int = 42, defects: DefectRates | None = None, sftp_root: Path | None = None,
+                         manifest_path: Path | None = None) -> Manifest:
+    """Replay a simulation into the `wms`, `intake` and `ordering` schemas at `dsn` (created if
+    missing; their tables must be empty), the SFTP feeds as files under `sftp_root` (None: generated
+    for the manifest, then discarded), and return the manifest (also written to `manifest_path`).
+
+    Start `foodbank cdc` (or `cdc.capture.run_capture`) first to see every change as CDC; started
+    afterwards, its full load copies the end state instead.
+    """
+    ensure_schemas(dsn)
+    busy = {raw: n for raw, n in source_row_counts(dsn).items() if n}
+    if busy:
+        raise ValueError(f"source tables are not empty ({busy}); simulate into a fresh database")
+    sink = PostgresDms(dsn)
+    with tempfile.TemporaryDirectory(prefix="foodbank-simulate-") as scratch:
+        config = SimulationConfig(
+            landing_root=Path(scratch) / "landing",  # stays empty: the DMS tables go to PostgreSQL
+            sftp_root=Path(sftp_root or Path(scratch) / "sftp"),
+            manifest_path=Path(manifest_path or Path(scratch) / "manifest.json"),
+            start_date=start_date, days=days, scale=scale, seed=seed, defects=defects or DefectRates())
+        manifest = simulate(config, sink)
+        # the capture decides the CDC file interval, not the simulator
+        manifest.config.update(dms_sink="postgres", postgres_commits=sink.commits, cdc_file_seconds=None)
+        manifest.write(config.manifest_file)
+    return manifest

@@ -22,7 +22,7 @@ from .config import SimulationConfig
 from .day import DayActivity, State, day_rng, full_load, opening_stock, simulate_day
 from .frames import Defects
 from .reference import Reference, build_reference
-from .sinks import FileLog, deliver, sftp_drops, write_dms_day, write_full_load
+from .sinks import DmsFiles, DmsSink, FileLog, deliver, sftp_drops
 
 
 @dataclass
@@ -57,23 +57,21 @@ def generate(config: SimulationConfig, defects: Defects) -> Activity:
     return Activity(st.ref, loads, mf.book(stock.deltas(opening)), days())
 
 
-def simulate(config: SimulationConfig) -> mf.Manifest:
-    """Generate the run, write every file under `landing_root` and `sftp_root`, write and return the manifest."""
+def simulate(config: SimulationConfig, dms: DmsSink | None = None) -> mf.Manifest:
+    """Generate the run, write the DMS changes (files under `landing_root`, or into `dms`) and the SFTP
+    files under `sftp_root`, write and return the manifest."""
     defects = Defects()
     activity = generate(config, defects)
     log = FileLog()
-    write_full_load(config.landing_root, activity.full_load, log)
+    dms = dms or DmsFiles(config.landing_root, config.file_seconds, config.seed, config.defects.dms_restarts_per_day)
+    dms.full_load(activity.full_load, log)
     history = {raw: [f[[*_key(raw), "op"]]] for raw, f in activity.full_load.items()}
     stats = {d: {"book": b} for d, b in activity.opening_book.items()}
     sheets: list = []
     unknown_parts: dict = {"wms": [], "lines": [], "ships": [], "tefap": []}
     ship_rows = 0
     for i, act in enumerate(activity.days):
-        # restarts spread evenly: a rate of 0.5 restarts on every second day, 2.0 twice a day
-        rate = config.defects.dms_restarts_per_day
-        restarts = int((i + 1) * rate + 1e-9) - int(i * rate + 1e-9)
-        write_dms_day(config.landing_root, act.changes, config.file_seconds, day_rng(config.seed, i, 1),
-                      restarts, log, defects)
+        dms.day(i, act.changes, log, defects)
         deliver(config.sftp_root, sftp_drops(act, i, sheets), day_rng(config.seed, i, 2), config.defects.late_file,
                 log, defects)
         for raw, f in act.changes.items():

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ import pandas as pd
 from ..formats import write
 from ..sources.catalog import dms_tables, table
 from .clock import US, local_to_utc, to_datetime
+from .day import day_rng
 from .frames import Defects, choose, decimal
 
 MS = 1000
@@ -59,6 +61,35 @@ def write_full_load(landing: Path, frames: dict, log: FileLog) -> None:
         at = int(frame["dms_commit_ts"].max().value // 1000) + 30 * US
         log.put(landing, f"{t.landing_prefix}/LOAD00000001.csv", write.write_dms_csv(frame, t, full_load=True), at,
                 len(frame), "landing")
+
+
+class DmsSink(Protocol):
+    """Where the PostgreSQL systems' changes go: DMS files (`DmsFiles`), or e.g. real tables
+    (`simulator.postgres.PostgresDms`)."""
+
+    def full_load(self, frames: dict, log: FileLog) -> None: ...
+
+    def day(self, index: int, changes: dict, log: FileLog, defects: Defects) -> None: ...
+
+
+@dataclass
+class DmsFiles:
+    """The DMS task's files under the landing root, with its restarts (each replays an hour in new files)."""
+
+    landing: Path
+    file_seconds: int
+    seed: int
+    restarts_per_day: float
+
+    def full_load(self, frames: dict, log: FileLog) -> None:
+        write_full_load(self.landing, frames, log)
+
+    def day(self, index: int, changes: dict, log: FileLog, defects: Defects) -> None:
+        # restarts spread evenly: a rate of 0.5 restarts on every second day, 2.0 twice a day
+        rate = self.restarts_per_day
+        restarts = int((index + 1) * rate + 1e-9) - int(index * rate + 1e-9)
+        write_dms_day(self.landing, changes, self.file_seconds, day_rng(self.seed, index, 1),
+                      restarts, log, defects)
 
 
 def write_dms_day(landing: Path, changes: dict, seconds: int, rng: np.random.Generator, restarts: int,
