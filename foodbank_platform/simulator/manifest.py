@@ -72,7 +72,9 @@ class Manifest:
 # lines: none (quantities always agree; SKUs may differ); distributions (WMS vs shipment lines vs
 # order lines, by shipment_line_id / order_line_id): exactly `distributions_without_shipment`
 # (missing in the feed) and `orphan_shipment_lines` (missing in ordering) — re-sent and mis-posted
-# lines are corrected on every side; book vs on-hand: exactly `onhand_variances`.
+# lines are corrected on every side; shipments vs order lines (by order_line_id): exactly the orphans'
+# order lines (missing in ordering) and `unshipped_order_lines` (short by the unshipped cases);
+# book vs on-hand: exactly `onhand_variances`.
 DEFECTS = {
     "unknown_sku": "{table: keys} rows whose non-NULL SKU is not in wms.items: txn_id (WMS, every posting of such "
                    "a lot), line_id (donation lines), shipment_line_id (latest shipment lines), [bol, line] (TEFAP)",
@@ -87,6 +89,8 @@ DEFECTS = {
                         "from the book (every other snapshot row equals the book's closing)",
     "receipts_without_intake": "{donation_id}: WMS RECEIPT/DONATION postings with no intake donation",
     "distributions_without_shipment": "shipment_line_id of WMS DISTRIBUTION postings never in the shipments feed",
+    "unshipped_order_lines": "{order_line_id, shipment_line_id, cases}: the order line each distribution without "
+                             "shipment fulfils; ordering approved those cases, the feed never shipped them",
     "late_files": "{path, intended_delivery, actual_delivery, days_late} SFTP files delivered late",
     "replayed_dms_files": "{system, restart_at, window_start, files: [{path, rows, first/last_change_seq}]}: "
                           "rows identical to ones already delivered",

@@ -207,6 +207,10 @@ def ship(rng, st, day: date, plan: OrderPlan, kept: np.ndarray, positions: pd.Da
     # the warehouse posted these, but the legacy feed never carries the line
     feed = feed.drop(index=unshipped)
     defects.add("distributions_without_shipment", [str(s) for s in req.loc[unshipped, "shipment_line_id"]])
+    # ordering approved what the warehouse shipped, so those order lines are short in the feed
+    defects.add("unshipped_order_lines", [
+        {"order_line_id": int(r.order_line_id), "shipment_line_id": r.shipment_line_id, "cases": r.cases_c / 100}
+        for r in req.loc[unshipped].itertuples()])
     feed = pd.concat([feed, resend], ignore_index=True)
     feed["first"] = np.arange(len(feed)) >= len(feed) - len(resend)  # re-sent rows lead their file
     feed = feed.sort_values(["slot", "first", "shipped_us"], ascending=[True, False, True], kind="stable")
