@@ -1,0 +1,111 @@
+"""The fault suite: whatever the sources replay, reorder or deliver late, finance sees the same numbers.
+
+One simulation (3 days over the autumn DST change, default business defects, no delivery faults)
+is delivered cleanly in order once, and then once per fault. After each, the canonical tables and
+the daily balance must be identical (content hashes) to the clean run, with no duplicate business
+keys. Malformed files (fault g) are covered by `test_bad_input.py`, whose corpus this summary counts.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timezone
+
+import pytest
+
+import faults
+from faults import Target
+from foodbank_platform.simulator import DefectRates, SimulationConfig, simulate
+from foodbank_platform.sources import catalog
+from test_bad_input import CORPUS
+
+TXN = catalog.table("wms__inventory_transactions")
+TRIED: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fault-sim")
+    rates = DefectRates(late_file=0.0, dms_restarts_per_day=0.0)
+    simulate(SimulationConfig(landing_root=root / "landing", sftp_root=root / "sftp", start_date=date(2026, 10, 31),
+                              days=3, scale=0.005, seed=11, defects=rates, manifest_path=root / "manifest.json"))
+    return faults.drops(root / "landing", root / "sftp")
+
+
+@pytest.fixture(scope="module")
+def clean(simulated, tmp_path_factory):
+    target = Target(tmp_path_factory.mktemp("clean"))
+    faults.deliver(target, faults.cycles(simulated))
+    faults.build(target)
+    snap = faults.snapshot(target)
+    assert snap["duplicate_business_keys"] == 0
+    assert all(snap[t][0] > 0 for t in faults.COMPARED)
+    return snap
+
+
+def check_identical(clean, target, what: str) -> None:
+    faults.build(target)
+    got = faults.snapshot(target)
+    assert got == clean, f"{what}: differs from the clean run"
+    TRIED.append(what)
+
+
+def test_every_file_twice_in_shuffled_order(simulated, clean, tmp_path):
+    target = Target(tmp_path)
+    faults.deliver(target, faults.twice_shuffled(simulated, random.Random(1)))
+    check_identical(clean, target, f"(a) {2 * len(simulated)} deliveries, each file twice, shuffled")
+
+
+def test_five_percent_of_files_one_to_three_days_late(simulated, clean, tmp_path):
+    target = Target(tmp_path)
+    delayed = faults.late(simulated, random.Random(2))
+    n_late = sum(1 for a, b in zip(sorted(simulated, key=lambda d: d.path), sorted(delayed, key=lambda d: d.path))
+                 if a.at != b.at)
+    assert n_late > 0
+    batches = faults.cycles(delayed)
+    # build part-way too, so late rows have to find their way into already-built incremental tables
+    faults.deliver(target, batches, after_cycle=lambda i: faults.build(target) if i == len(batches) // 2 else None)
+    check_identical(clean, target, f"(b) {n_late} files 1-3 days late, incremental build in between")
+
+
+def test_dms_restart_replays_the_last_hour(simulated, clean, tmp_path):
+    target = Target(tmp_path)
+    replayed = faults.dms_restart(simulated, random.Random(3))
+    faults.deliver(target, faults.cycles(replayed))
+    check_identical(clean, target, f"(c) 2 DMS restarts, {len(replayed) - len(simulated)} files replayed")
+
+
+def test_reload_of_the_inventory_ledger(simulated, clean, tmp_path):
+    target = Target(tmp_path / "t")
+    middle = sorted(d.at for d in simulated)[len(simulated) // 2]
+    reloaded = faults.reload(simulated, TXN, middle + 0.5, tmp_path / "scratch")
+    faults.deliver(target, faults.cycles(reloaded))
+    check_identical(clean, target, f"(d) reload of {TXN.raw_table} at "
+                                   f"{datetime.fromtimestamp(middle, timezone.utc):%Y-%m-%d %H:%M}Z")
+
+
+def test_column_added_mid_stream(simulated, clean, tmp_path):
+    target = Target(tmp_path)
+    middle = sorted(d.at for d in simulated)[len(simulated) // 2]
+    drifted = faults.add_column(simulated, TXN, after=middle)
+    faults.deliver(target, faults.cycles(drifted))
+    con = faults.warehouse.connect(target.db)
+    try:
+        filled = con.execute(f"SELECT count(pallet_id), count(*) FROM raw.{TXN.raw_table}").fetchone()
+    finally:
+        con.close()
+    assert 0 < filled[0] < filled[1]  # new files carry it, old ones do not
+    check_identical(clean, target, f"(e) column pallet_id added to {TXN.raw_table} mid-stream")
+
+
+def test_loads_killed_at_random_points(simulated, clean, tmp_path):
+    target = Target(tmp_path)
+    kills = faults.deliver(target, faults.cycles(simulated), kill=random.Random(5))
+    assert kills > 0
+    check_identical(clean, target, f"(f) {kills} loads killed with SIGKILL and re-run")
+
+
+def test_zz_summary(clean):
+    TRIED.append(f"(g) {len(CORPUS)} malformed files (test_bad_input.py)")
+    print("\nfault suite: " + "; ".join(TRIED) + " -> canonical + daily balance identical to the clean run")
+    assert len(TRIED) == 7, TRIED
