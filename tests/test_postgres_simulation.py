@@ -10,6 +10,7 @@ key sets and a per-column profile (sums, text lengths, true counts, epoch sums).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -28,7 +29,7 @@ from foodbank_platform.cdc.capture import lsn_to_int, run_capture
 from foodbank_platform.cdc.dms_layout import load_key
 from foodbank_platform.ingest.loader import load_new_files
 from foodbank_platform.landing.s3 import S3Store
-from foodbank_platform.simulator import Manifest
+from foodbank_platform.simulator import Manifest, SimulationConfig, simulate
 from foodbank_platform.simulator.postgres import simulate_to_postgres, source_row_counts
 from foodbank_platform.sources import catalog
 
@@ -116,6 +117,13 @@ def test_simulation_in_postgres_reaches_staging_unchanged(source_dsn, s3_bucket,
     assert sum(report.change_rows.values()) == change_rows
     sftp_files = [f for f in manifest.files if f["root"] == "sftp"]
     assert sftp_files and all((tmp_path / "sftp" / f["path"]).exists() for f in sftp_files)
+    # The same activity as the file simulator's, bar the DMS task restarts only DMS files can have.
+    as_files = simulate(SimulationConfig(landing_root=tmp_path / "files" / "landing", sftp_root=tmp_path / "files" / "sftp",
+                                         start_date=DAY, days=1, scale=SCALE, seed=11))
+    assert (manifest.tables, manifest.days) == (as_files.tables, as_files.days)
+    assert {k: v for k, v in manifest.defects.items() if k != "replayed_dms_files"} == \
+        {k: v for k, v in as_files.defects.items() if k != "replayed_dms_files"}
+    assert sftp_files == [f for f in as_files.files if f["root"] == "sftp"]
 
     # --- the files, through the loader and dbt staging, equal PostgreSQL -------------------------------
     duckdb_path = tmp_path / "warehouse.duckdb"
@@ -153,10 +161,14 @@ def test_simulation_in_postgres_reaches_staging_unchanged(source_dsn, s3_bucket,
 
 # --- the commands ---------------------------------------------------------------------------------
 
+def _env(home: Path) -> dict:
+    return {**os.environ, "FOODBANK_HOME": str(home), "FOODBANK_LANDING_URI": str(home / "landing"),
+            "FOODBANK_SFTP_URI": str(home / "sftp" / "outbound")}
+
+
 def _foodbank(args: list[str], home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FOODBANK_HOME": str(home), "FOODBANK_LANDING_URI": str(home / "landing"),
-           "FOODBANK_SFTP_URI": str(home / "sftp" / "outbound")}
-    return subprocess.run([str(FOODBANK), *args], env=env, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run([str(FOODBANK), *args], env=_env(home), capture_output=True, text=True, timeout=300,
+                          check=False)
 
 
 def test_cdc_command_help_lists_its_options(tmp_path):
@@ -184,3 +196,34 @@ def test_simulate_postgres_then_cdc_commands(source_dsn, tmp_path):
         lines = (home / "landing" / load_key(t, 1)).read_bytes().count(b"\n")
         assert lines >= counts[t.raw_table] + 1, t.raw_table  # header + rows (text may hold newlines)
     assert _pg(source_dsn, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'cli_slot'")[0][0] == 1
+
+    # Restarted, it continues from the slot; Ctrl-C writes the buffered change, acknowledges it, exits 0.
+    running = subprocess.Popen([str(FOODBANK), "cdc", "--dsn", source_dsn, "--slot", "cli_slot", "--publication",
+                                "cli_pub", "--file-seconds", "3600"], env=_env(home), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: _pg(source_dsn, "SELECT active FROM pg_replication_slots WHERE slot_name = 'cli_slot'")[0][0],
+                  "the capture to stream", timeout=60)
+        con = psycopg2.connect(source_dsn)
+        with con, con.cursor() as cur:
+            cur.execute("UPDATE ordering.agencies SET status = 'CLOSED' WHERE agency_id = "
+                        "(SELECT min(agency_id) FROM ordering.agencies)")
+        con.close()
+        (last_lsn,) = _pg(source_dsn, "SELECT pg_current_wal_lsn()::text")[0]
+        # Sent to the capture (loopback: in its socket at once); no file before an hour, so only Ctrl-C writes it.
+        _wait_for(lambda: lsn_to_int(_pg(source_dsn, "SELECT r.sent_lsn::text FROM pg_stat_replication r JOIN "
+                                                     "pg_replication_slots s ON s.active_pid = r.pid "
+                                                     "WHERE s.slot_name = 'cli_slot'")[0][0]) >= lsn_to_int(last_lsn),
+                  "the change to be sent", timeout=60)
+        time.sleep(0.2)
+        running.send_signal(signal.SIGINT)
+        out, err = running.communicate(timeout=30)
+    finally:
+        running.kill()
+    assert running.returncode == 0, err[-4000:]
+    assert "full load rows: 0, change rows: 1," in out
+    changes = list((home / "landing" / catalog.table("ordering__agencies").landing_prefix).glob("*/*/*/*.csv"))
+    assert len(changes) == 1 and b"\nU," in changes[0].read_bytes() and b"CLOSED" in changes[0].read_bytes()
+    (acknowledged,) = _pg(source_dsn, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+                                      "WHERE slot_name = 'cli_slot'")[0]
+    assert lsn_to_int(acknowledged) >= lsn_to_int(last_lsn)
