@@ -81,11 +81,29 @@ def seen_stamps(con: duckdb.DuckDBPyConnection, source_table: str) -> set[tuple[
     return {(k, s, m) for k, s, m in rows}
 
 
-def versions(con: duckdb.DuckDBPyConnection, file_identity: str) -> dict[str, int]:
-    """checksum -> version for one file identity."""
-    rows = con.execute(
-        "SELECT checksum, version FROM audit.file_ledger WHERE file_identity = ?", [file_identity]).fetchall()
-    return dict(rows)
+def versions(con: duckdb.DuckDBPyConnection, source_table: str) -> dict[str, dict[str, int]]:
+    """identity -> {checksum: version} for every file version of one table (one query per load)."""
+    out: dict[str, dict[str, int]] = {}
+    for ident, checksum, version in con.execute(
+            "SELECT file_identity, checksum, version FROM audit.file_ledger WHERE source_table = ?",
+            [source_table]).fetchall():
+        out.setdefault(ident, {})[checksum] = version
+    return out
+
+
+LEDGER_COLUMNS = ("source_table", "file_identity", "landing_key", "version", "checksum", "size_bytes", "source_mtime",
+                  "first_seen_at", "last_seen_at", "status", "error", "rows_read", "rows_loaded", "rows_quarantined",
+                  "rows_blank", "load_id", "run_id", "loaded_at")
+
+
+def record(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
+    """Append ledger rows (tuples in LEDGER_COLUMNS order) with one statement, however many files."""
+    if not rows:
+        return
+    import pyarrow as pa
+
+    batch = pa.table({name: list(values) for name, values in zip(LEDGER_COLUMNS, zip(*rows))})  # noqa: F841
+    con.execute(f"INSERT INTO audit.file_ledger ({', '.join(LEDGER_COLUMNS)}) SELECT * FROM batch")
 
 
 def touch(con: duckdb.DuckDBPyConnection, file_identity: str, checksum: str, mtime: float | None, now) -> None:

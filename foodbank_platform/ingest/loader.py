@@ -134,11 +134,11 @@ def load_table(store: LandingStore, con: duckdb.DuckDBPyConnection, table: Sourc
               if (ledger.identity(f.key), f.size, f.mtime) not in seen]
     now = _utcnow()
     fresh: list[_Candidate] = []
-    claimed: dict[str, dict[str, int]] = {}  # versions handed out in this call, per identity
+    claimed = ledger.versions(con, table.raw_table)  # identity -> {checksum: version}, incl. this call's
     for f in sorted(listed, key=lambda f: f.key):
         data = store.read_bytes(f.key)
         c = _Candidate(f, ledger.identity(f.key), data, hashlib.sha256(data).hexdigest())
-        known = claimed.setdefault(c.identity, ledger.versions(con, c.identity))
+        known = claimed.setdefault(c.identity, {})
         if c.checksum in known:
             ledger.touch(con, c.identity, c.checksum, f.mtime, now)
             report.files.append(FileResult(f.key, "redelivered", known[c.checksum]))
@@ -158,13 +158,18 @@ def load_table(store: LandingStore, con: duckdb.DuckDBPyConnection, table: Sourc
             failed.append((c, str(e)))
 
     load_id = uuid.uuid4().hex
+    records: list[tuple] = []
     con.execute("BEGIN TRANSACTION")
     try:
         for c, message in failed:
-            _record(con, table, c, now, load_id, run_id, status="failed", error=message)
+            records.append(_record(table, c, now, load_id, run_id, status="failed", error=message))
             report.files.append(FileResult(c.landing_key, "failed", c.version, error=f"{c.landing_key}: {message}"))
         for batch in _batches(good):
-            report.files.extend(_load_batch(con, store, table, batch, now, load_id, run_id))
+            results = _load_batch(con, store, table, batch, now, load_id, run_id)
+            report.files.extend(results)
+            records += [_record(table, c, now, load_id, run_id, "loaded", read=r.rows_read, loaded=r.rows_loaded,
+                                quarantined=r.rows_quarantined) for c, r in zip(batch, results)]
+        ledger.record(con, records)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -204,13 +209,12 @@ def _batches(good: list[_Candidate]) -> Iterable[list[_Candidate]]:
             yield batch
 
 
-def _record(con, table: SourceTable, c: _Candidate, now, load_id, run_id, status, error=None,
-            read=None, loaded=None, quarantined=None) -> None:
-    con.execute(
-        "INSERT INTO audit.file_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [table.raw_table, c.identity, c.landing_key, c.version, c.checksum, c.listed.size, c.listed.mtime,
-         now, now, status, error, read, loaded, quarantined, c.plan.blank_rows if c.plan else None,
-         load_id, run_id, now])
+def _record(table: SourceTable, c: _Candidate, now, load_id, run_id, status, error=None,
+            read=None, loaded=None, quarantined=None) -> tuple:
+    """One ledger row, in `audit.file_ledger` column order."""
+    return (table.raw_table, c.identity, c.landing_key, c.version, c.checksum, c.listed.size, c.listed.mtime,
+            now, now, status, error, read, loaded, quarantined, c.plan.blank_rows if c.plan else None,
+            load_id, run_id, now)
 
 
 def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candidate], now, load_id,
@@ -230,10 +234,10 @@ def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candi
             paths.append(p.as_posix())
         _read_batch(con, table, plan, paths)
     index = {path: batch[i] for i, path in enumerate(paths)}
-    con.execute("CREATE OR REPLACE TEMP TABLE _batch_meta (path VARCHAR, landing_key VARCHAR, version BIGINT, "
-                "checksum VARCHAR)")
-    con.executemany("INSERT INTO _batch_meta VALUES (?, ?, ?, ?)",
-                    [(p, c.landing_key, c.version, c.checksum) for p, c in index.items()])
+    con.execute("CREATE OR REPLACE TEMP TABLE _batch_meta AS SELECT unnest(?::VARCHAR[]) AS path, "
+                "unnest(?::VARCHAR[]) AS landing_key, unnest(?::BIGINT[]) AS version, unnest(?::VARCHAR[]) AS checksum",
+                [list(index), [c.landing_key for c in index.values()], [c.version for c in index.values()],
+                 [c.checksum for c in index.values()]])
     _insert_rows(con, table, plan, header, now, load_id)
     counts = dict(((k, (r, q)) for k, r, q in con.execute(
         "SELECT m.landing_key, coalesce(sum(CASE WHEN t._reason IS NULL THEN 1 END), 0), "
@@ -242,8 +246,6 @@ def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candi
     results = []
     for c in batch:
         loaded, quarantined = counts.get(c.landing_key, (0, 0))
-        _record(con, table, c, now, load_id, run_id, "loaded", read=loaded + quarantined, loaded=loaded,
-                quarantined=quarantined)
         results.append(FileResult(c.landing_key, "loaded", c.version, loaded + quarantined, loaded, quarantined))
     return results
 
@@ -294,18 +296,22 @@ def _insert_rows(con, table: SourceTable, plan: ReadPlan, header: list[str], now
     raw_text = "concat_ws('" + delim + "', " + ", ".join(f'coalesce("{h}", {null})' for h in header) + ")"
     reason = "concat_ws('; ', " + ", ".join(checks) + ")" if checks else "NULL"
     # Good rows' positions skip the rows DuckDB rejected, so add back the rejects that came before.
+    has_rejects = con.execute("SELECT count(*) FROM _batch_rejects").fetchone()[0] > 0
+    # Good rows' positions skip the rows DuckDB rejected, so add back the rejects that came before.
+    correction = ("(SELECT count(*) FROM rejects r WHERE r._path = o.filename AND r._threshold <= o._ordinal)"
+                  if has_rejects else "0")
+    # _batch was filled in file order, so a row's position in its file is its rowid minus the file's first.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _typed AS
-        WITH ordered AS (
-            SELECT *, row_number() OVER (PARTITION BY filename ORDER BY rowid) AS _ordinal FROM _batch
+        WITH starts AS (SELECT filename AS f, min(rowid) AS first_rowid FROM _batch GROUP BY ALL),
+        ordered AS (
+            SELECT b.*, b.rowid - s.first_rowid + 1 AS _ordinal FROM _batch b JOIN starts s ON s.f = b.filename
         ), rejects AS (
-            SELECT _path, _line - 1 AS _row_est,
-                   _line - 1 - row_number() OVER (PARTITION BY _path ORDER BY _line) + 1 AS _threshold
+            SELECT _path, _line - 1 - row_number() OVER (PARTITION BY _path ORDER BY _line) + 1 AS _threshold
             FROM _batch_rejects
         )
         SELECT filename AS _path,
-               _ordinal + (SELECT count(*) FROM rejects r WHERE r._path = o.filename AND r._threshold <= o._ordinal)
-                   AS _row_number,
+               _ordinal + {correction} AS _row_number,
                {raw_text} AS _raw_text,
                NULLIF({reason}, '') AS _reason,
                {", ".join(typed_cols)}
