@@ -118,8 +118,6 @@ def test_everything_loads_and_the_build_passes_with_defects_as_findings(demo):
     assert demo.load.rows_quarantined == 0 and not demo.load.failed_files()
     assert demo.build_rc == 0, demo.build_log[-6000:]
     assert "ERROR=0" in demo.build_log
-    for day in ("2026-11-01",):
-        assert day in demo.manifest.days, "the DST day must be inside the simulated range"
 
 
 # ---------------------------------------------------------------- 1. canonical totals
@@ -218,9 +216,9 @@ def test_closing_of_each_day_is_the_opening_of_the_next(demo):
             FROM reconciliation.inventory_daily_balance
             WINDOW w AS (PARTITION BY sku, lot_code, location_id ORDER BY business_date))
         SELECT business_date, sku, lot_code, location_id FROM ordered
-        WHERE (next_date IS NOT NULL AND (next_date <> business_date + 1 OR next_cases <> closing_cases
-                                           OR next_lbs <> closing_lbs))
-           OR (next_date IS NULL AND business_date < (SELECT max(business_date) FROM ordered)
+        WHERE (next_date = business_date + 1 AND (next_cases <> closing_cases OR next_lbs <> closing_lbs))
+           -- a position may skip days only while it holds nothing (no row for a closed, untouched position)
+           OR (coalesce(next_date, (SELECT max(business_date) + 1 FROM ordered)) > business_date + 1
                AND (closing_cases <> 0 OR closing_lbs <> 0))""")
     assert breaks == []
     assert rows(demo, "SELECT count(*) FROM reconciliation.inventory_daily_balance")[0][0] > 0
@@ -300,18 +298,27 @@ MISSING_SKUS_IN_CANONICAL = {
     "intake__donation_lines": f"SELECT donation_line_id FROM canonical.donations WHERE sku NOT IN {KNOWN}",
     "legacy_warehouse__shipments": f"SELECT shipment_line_id FROM canonical.fulfillment_line_items WHERE sku NOT IN {KNOWN}",
     "usda_tefap__receipts": f"SELECT bol_number, line_number FROM staging.stg_usda_tefap__receipts WHERE sku NOT IN {KNOWN}",
+    "manual_adjustments__adjustments": f"""SELECT source_record_id FROM canonical.inventory_events
+                                           WHERE source_system = 'manual_adjustments' AND sku NOT IN {KNOWN}""",
 }
+INJECTED = {"wms__inventory_transactions", "intake__donation_lines", "legacy_warehouse__shipments", "usda_tefap__receipts"}
 
 
-def as_key(k):
-    return tuple(k) if isinstance(k, list) else k
+def unknown_sku_keys(demo: Demo, source_table: str) -> set:
+    """The manifest's rows with an unknown SKU that canonical should carry: a manual adjustment is a
+    book event only once approved."""
+    keys = {tuple(k) if isinstance(k, list) else k for k in defect_keys(demo, "unknown_sku").get(source_table, [])}
+    if source_table == "manual_adjustments__adjustments":
+        keys -= set(defect_keys(demo, "unapproved_adjustments"))
+    return keys
 
 
 @pytest.mark.parametrize("source_table", list(MISSING_SKUS_IN_CANONICAL))
 def test_missing_skus_are_exactly_the_injected_ones(demo, source_table):
     got = {r if len(r) > 1 else r[0] for r in rows(demo, MISSING_SKUS_IN_CANONICAL[source_table])}
-    expected = {as_key(k) for k in defect_keys(demo, "unknown_sku")[source_table]}
-    assert expected and got == expected
+    expected = unknown_sku_keys(demo, source_table)
+    # spreadsheet rows get an unknown SKU only by chance (a position holding one); the rest are injected
+    assert got == expected and (expected or source_table not in INJECTED)
 
 
 def test_duplicate_donation_ids_are_exactly_the_rekeyed_ones(demo):
@@ -332,9 +339,8 @@ def test_orphaned_fulfillment_is_exactly_the_injected_orphans(demo):
 
 def test_the_quality_checks_count_the_same_defects(demo):
     quality = pytest.importorskip("foodbank_platform.quality")
-    unknown = defect_keys(demo, "unknown_sku")
     expected = {
-        "missing_skus": sum(len(v) for v in unknown.values()),
+        "missing_skus": sum(len(unknown_sku_keys(demo, t)) for t in MISSING_SKUS_IN_CANONICAL),
         "duplicate_donation_ids": sum(len(r["ids"]) for r in defect_keys(demo, "rekeyed_donation_ids")),
         "orphaned_fulfillment": len(defect_keys(demo, "orphan_shipment_lines")),
         "negative_balances": len(defect_keys(demo, "negative_balances")),

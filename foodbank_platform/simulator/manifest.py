@@ -77,7 +77,8 @@ class Manifest:
 # book vs on-hand: exactly `onhand_variances`.
 DEFECTS = {
     "unknown_sku": "{table: keys} rows whose non-NULL SKU is not in wms.items: txn_id (WMS, every posting of such "
-                   "a lot), line_id (donation lines), shipment_line_id (latest shipment lines), [bol, line] (TEFAP)",
+                   "a lot), line_id (donation lines), shipment_line_id (latest shipment lines), [bol, line] (TEFAP), "
+                   "adjustment_id (manual adjustment rows, approved or not)",
     "rekeyed_donation_ids": "{donation_id, ids}: one donation_id on two intake.donations rows",
     "orphan_shipment_lines": "{shipment_line_id, order_id, order_line_id}: order and order line do not exist",
     "void_postings": "{voided_txn_id, correction_txn_id|null, reference_id, reason}: wrong_quantity, "
@@ -135,7 +136,7 @@ def dms_table_counts(history: dict) -> dict:
 
 
 def unknown_skus(known: set, wms: pd.DataFrame, lines: pd.DataFrame, ships: pd.DataFrame,
-                 tefap: pd.DataFrame) -> dict:
+                 tefap: pd.DataFrame, sheets: pd.DataFrame) -> dict:
     def bad(s: pd.Series) -> np.ndarray:
         return (s.notna() & ~s.isin(known)).to_numpy()
 
@@ -145,4 +146,6 @@ def unknown_skus(known: set, wms: pd.DataFrame, lines: pd.DataFrame, ships: pd.D
         "legacy_warehouse__shipments": sorted(ships.loc[bad(ships["sku"]), "shipment_line_id"].unique().tolist()),
         "usda_tefap__receipts": [[b, int(n)] for b, n in tefap.loc[bad(tefap["sku"]), ["bol_number", "line_number"]]
                                  .itertuples(index=False)],
+        # not injected: a spreadsheet row for a position that holds a hand-keyed SKU carries it too
+        "manual_adjustments__adjustments": sorted(sheets.loc[bad(sheets["sku"]), "adjustment_id"].unique().tolist()),
     }

@@ -87,9 +87,9 @@ def simulate(config: SimulationConfig, dms: DmsSink | None = None) -> mf.Manifes
     known = set(activity.reference.items["sku"])  # the catalogue never gains the hand-keyed SKUs
     cat = {k: pd.concat(v, ignore_index=True) for k, v in unknown_parts.items()}
     records = dict(defects.records)
-    records["unknown_sku"] = mf.unknown_skus(known, cat["wms"], cat["lines"], cat["ships"], cat["tefap"])
-    tables = mf.dms_table_counts(history)
     all_sheets = pd.concat(sheets, ignore_index=True)
+    records["unknown_sku"] = mf.unknown_skus(known, cat["wms"], cat["lines"], cat["ships"], cat["tefap"], all_sheets)
+    tables = mf.dms_table_counts(history)
     tables.update({
         "legacy_warehouse__shipments": {"final_rows": int(len(cat["ships"])), "void": int(cat["ships"]["is_void"].sum()),
                                         "rows_written": ship_rows},
