@@ -238,11 +238,12 @@ def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candi
                 "unnest(?::VARCHAR[]) AS landing_key, unnest(?::BIGINT[]) AS version, unnest(?::VARCHAR[]) AS checksum",
                 [list(index), [c.landing_key for c in index.values()], [c.version for c in index.values()],
                  [c.checksum for c in index.values()]])
-    _insert_rows(con, table, plan, header, now, load_id)
+    _insert_rows(con, table, header, now, load_id)
+    # Structural rejects count as quarantined rows of their file too.
     counts = dict(((k, (r, q)) for k, r, q in con.execute(
-        "SELECT m.landing_key, coalesce(sum(CASE WHEN t._reason IS NULL THEN 1 END), 0), "
-        "       coalesce(sum(CASE WHEN t._reason IS NOT NULL THEN 1 END), 0) "
-        "FROM _batch_meta m LEFT JOIN _typed t ON t._path = m.path GROUP BY m.landing_key").fetchall()))
+        "WITH rows AS (SELECT _path, _reason FROM _typed UNION ALL SELECT _path, _reason FROM _batch_rejects) "
+        "SELECT m.landing_key, count(r._path) - count(r._reason), count(r._reason) "
+        "FROM _batch_meta m LEFT JOIN rows r ON r._path = m.path GROUP BY m.landing_key").fetchall()))
     results = []
     for c in batch:
         loaded, quarantined = counts.get(c.landing_key, (0, 0))
@@ -251,15 +252,23 @@ def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candi
 
 
 def _read_batch(con, table: SourceTable, plan: ReadPlan, paths: list[str]) -> None:
-    """All files of the batch → `_batch` (text, in file order) + `_batch_rejects` (unreadable rows)."""
+    """All files of the batch → `_typed` (typed values and the reason a row is bad, in file order)
+    and `_batch_rejects` (rows DuckDB could not split into fields), in one pass over the files."""
     columns_sql = "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in plan.header) + "}"
     files_sql = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
     con.execute("DROP TABLE IF EXISTS _rej_err")
     con.execute("DROP TABLE IF EXISTS _rej_scan")
     opts = plan.csv_options(columns_sql) + ", rejects_table='_rej_err', rejects_scan='_rej_scan'"
-    # CREATE TABLE AS keeps insertion order (files in list order, rows in file order), so the
-    # position of a row within its file is its rowid's rank.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _batch AS SELECT * FROM read_csv({files_sql}, {opts})")
+    typed_cols, reason, raw_text = _typing_sql(table, plan)
+    # CREATE TABLE AS keeps insertion order (files in list order, rows in file order), so a row's
+    # position in its file is its rowid minus the file's first rowid. A row's delivered text is kept
+    # only when the row is bad (for the quarantine).
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _typed AS
+        SELECT src.filename AS _path, {", ".join(typed_cols)}, NULLIF({reason}, '') AS _reason,
+               CASE WHEN NULLIF({reason}, '') IS NOT NULL THEN {raw_text} END AS _raw_text
+        FROM (SELECT * FROM read_csv({files_sql}, {opts})) src
+    """)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _batch_rejects AS "
         "SELECT s.file_path AS _path, e.line AS _line, "
@@ -269,19 +278,21 @@ def _read_batch(con, table: SourceTable, plan: ReadPlan, paths: list[str]) -> No
         "FROM _rej_err e JOIN _rej_scan s USING (scan_id, file_id) GROUP BY ALL")
 
 
-def _insert_rows(con, table: SourceTable, plan: ReadPlan, header: list[str], now, load_id) -> None:
+def _typing_sql(table: SourceTable, plan: ReadPlan) -> tuple[list[str], str, str]:
+    """(typed column expressions, the reason expression, the raw-text expression) for one header."""
     by_name = {c.name: c for c in catalog.DMS_META + table.columns}
     typed_cols, checks = [], []
-    for h in header:
+    for h in plan.header:
         col = by_name.get(h, Column(h, "text"))  # drift columns are kept as delivered text
-        src = f'"{h}"'
+        src = f'src."{h}"'
         if table.is_dms and h == "op":
             expr = src
             checks.append(f"CASE WHEN {src} IS NULL OR {src} NOT IN ('I', 'U', 'D') "
                           f"THEN 'Op ' || coalesce('''' || {src} || '''', 'empty') || ' is not I, U or D' END")
         elif table.is_dms and h == "dms_change_seq":
             expr = src
-            checks.append(f"CASE WHEN {src} IS NOT NULL AND NOT regexp_full_match({src}, '[0-9]{{1,38}}') "
+            checks.append(f"CASE WHEN {src} IS NOT NULL AND (TRY_CAST({src} AS HUGEINT) IS NULL OR {src} LIKE '%-%' "
+                          f"OR length({src}) > 38) "
                           f"THEN 'dms_change_seq ''' || {src} || ''' is not a decimal sequence' END")
         else:
             expr = value_sql(col, table.format, src)
@@ -292,30 +303,26 @@ def _insert_rows(con, table: SourceTable, plan: ReadPlan, header: list[str], now
             checks.append(f"CASE WHEN ({expr}) IS NULL THEN 'key column {h} is empty' END")
         typed_cols.append(f'{expr} AS "{h}"')
     null = "'\\N'" if plan.null_token else "''"
-    delim = plan.delimiter
-    raw_text = "concat_ws('" + delim + "', " + ", ".join(f'coalesce("{h}", {null})' for h in header) + ")"
+    raw_text = ("concat_ws('" + plan.delimiter + "', "
+                + ", ".join(f'coalesce(src."{h}", {null})' for h in plan.header) + ")")
     reason = "concat_ws('; ', " + ", ".join(checks) + ")" if checks else "NULL"
-    # Good rows' positions skip the rows DuckDB rejected, so add back the rejects that came before.
+    return typed_cols, reason, raw_text
+
+
+def _insert_rows(con, table: SourceTable, header: list[str], now, load_id) -> None:
     has_rejects = con.execute("SELECT count(*) FROM _batch_rejects").fetchone()[0] > 0
     # Good rows' positions skip the rows DuckDB rejected, so add back the rejects that came before.
-    correction = ("(SELECT count(*) FROM rejects r WHERE r._path = o.filename AND r._threshold <= o._ordinal)"
+    correction = ("(SELECT count(*) FROM rejects r WHERE r._path = o._path AND r._threshold <= o._ordinal)"
                   if has_rejects else "0")
-    # _batch was filled in file order, so a row's position in its file is its rowid minus the file's first.
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _typed AS
-        WITH starts AS (SELECT filename AS f, min(rowid) AS first_rowid FROM _batch GROUP BY ALL),
-        ordered AS (
-            SELECT b.*, b.rowid - s.first_rowid + 1 AS _ordinal FROM _batch b JOIN starts s ON s.f = b.filename
-        ), rejects AS (
+        CREATE OR REPLACE TEMP VIEW _numbered AS
+        WITH starts AS (SELECT _path AS f, min(rowid) AS first_rowid FROM _typed GROUP BY ALL),
+        rejects AS (
             SELECT _path, _line - 1 - row_number() OVER (PARTITION BY _path ORDER BY _line) + 1 AS _threshold
             FROM _batch_rejects
-        )
-        SELECT filename AS _path,
-               _ordinal + {correction} AS _row_number,
-               {raw_text} AS _raw_text,
-               NULLIF({reason}, '') AS _reason,
-               {", ".join(typed_cols)}
-        FROM ordered o
+        ),
+        o AS (SELECT t.rowid - s.first_rowid + 1 AS _ordinal, t.* FROM _typed t JOIN starts s ON s.f = t._path)
+        SELECT o._ordinal + {correction} AS _row_number, o.* EXCLUDE (_ordinal) FROM o
     """)
     raw_cols = ", ".join(f'"{h}"' for h in header)
     typed_refs = ", ".join(f't."{h}"' for h in header)
@@ -323,20 +330,14 @@ def _insert_rows(con, table: SourceTable, plan: ReadPlan, header: list[str], now
         INSERT INTO raw.{table.raw_table} ({raw_cols}, _file, _file_version, _file_checksum, _row_number,
                                            _loaded_at, _load_id)
         SELECT {typed_refs}, m.landing_key, m.version, m.checksum, t._row_number, ?, ?
-        FROM _typed t JOIN _batch_meta m ON m.path = t._path
+        FROM _numbered t JOIN _batch_meta m ON m.path = t._path
         WHERE t._reason IS NULL
-        ORDER BY t._path, t._row_number
     """, [now, load_id])
     con.execute("""
         INSERT INTO audit.quarantine
         SELECT ?, m.landing_key, m.version, m.checksum, t._row_number, t._raw_text, t._reason, ?, ?
-        FROM _typed t JOIN _batch_meta m ON m.path = t._path WHERE t._reason IS NOT NULL
+        FROM _numbered t JOIN _batch_meta m ON m.path = t._path WHERE t._reason IS NOT NULL
         UNION ALL
         SELECT ?, m.landing_key, m.version, m.checksum, r._line - 1, r._raw_text, r._reason, ?, ?
         FROM _batch_rejects r JOIN _batch_meta m ON m.path = r._path
     """, [table.raw_table, load_id, now, table.raw_table, load_id, now])
-    # Structural rejects count as quarantined rows of their file too.
-    con.execute("""
-        INSERT INTO _typed (_path, _row_number, _reason)
-        SELECT _path, _line - 1, _reason FROM _batch_rejects
-    """)
