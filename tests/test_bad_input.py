@@ -136,7 +136,8 @@ def test_good_rows_after_a_bad_row_keep_their_true_row_number(corpus_load):
 def test_reasons_name_the_problem(corpus_load):
     con, *_ = corpus_load
     reasons = " | ".join(r[0] for r in con.execute("SELECT reason FROM audit.quarantine").fetchall())
-    for words in ("cases '12x' is not a valid numeric", "Op 'X' is not I, U or D", "key column txn_id is empty",
+    for words in ('converting column "cases". Could not convert string "12x"',
+                  'converting column "dms_commit_ts". Could not convert string "2026-13-45 99:00:00.0"', "Op 'X' is not I, U or D", "key column txn_id is empty",
                   "is_void 'M' is not a valid yn", "MISSING COLUMNS", "TOO MANY COLUMNS", "INVALID ENCODING",
                   "line_number 'one' is not a valid bigint", "is_active 'yes' is not a valid boolean"):
         assert words in reasons

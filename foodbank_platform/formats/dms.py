@@ -25,6 +25,17 @@ def prepare(data: bytes):
     return ReadPlan(data=data, header=[h.strip().lower() for h in header], null_token=NULL)
 
 
+# DMS's canonical text forms are exactly what DuckDB's reader parses natively for these types.
+NATIVE = {"bigint": "BIGINT", "numeric": "DECIMAL(14,2)", "timestamptz": "TIMESTAMP", "date": "DATE"}
+
+
+def read_types(table, header: list[str]) -> dict[str, str]:
+    from ..sources.catalog import DMS_META
+
+    types = {c.name.lower(): c.type for c in DMS_META + table.columns}
+    return {h: NATIVE[types[h]] for h in header if types.get(h) in NATIVE}
+
+
 def value_sql(typ: str, src: str) -> str:
     return {
         "text": src,

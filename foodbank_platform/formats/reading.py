@@ -29,6 +29,9 @@ class ReadPlan:
     quote: str = '"'
     null_token: str | None = None  # DMS: \N ; SFTP feeds: none (empty text means NULL)
     extra_columns: list[str] = field(default_factory=list)  # schema drift: new trailing columns
+    # Types DuckDB's reader applies itself (faster than casting text afterwards); a value that does
+    # not convert makes the reader reject its row. Columns not listed are read as text.
+    read_types: dict[str, str] = field(default_factory=dict)
     blank_rows: int = 0  # trailing `,,,,` rows, dropped before reading
 
     def csv_options(self, columns_sql: str) -> str:
@@ -84,6 +87,8 @@ def prepare(table: SourceTable, data: bytes) -> ReadPlan:
     check_complete(data, quoted=table.is_dms or bool(delimited.DIALECTS[table.format][2]))
     plan = dms.prepare(data) if table.is_dms else delimited.prepare(table, data)
     plan.extra_columns = check_header(table, plan.header)
+    if table.is_dms:
+        plan.read_types = dms.read_types(table, plan.header)
     return plan
 
 

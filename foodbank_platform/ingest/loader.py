@@ -254,7 +254,7 @@ def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candi
 def _read_batch(con, table: SourceTable, plan: ReadPlan, paths: list[str]) -> None:
     """All files of the batch → `_typed` (typed values and the reason a row is bad, in file order)
     and `_batch_rejects` (rows DuckDB could not split into fields), in one pass over the files."""
-    columns_sql = "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in plan.header) + "}"
+    columns_sql = "{" + ", ".join(f"'{h}': '{plan.read_types.get(h, 'VARCHAR')}'" for h in plan.header) + "}"
     files_sql = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
     con.execute("DROP TABLE IF EXISTS _rej_err")
     con.execute("DROP TABLE IF EXISTS _rej_scan")
@@ -294,6 +294,8 @@ def _typing_sql(table: SourceTable, plan: ReadPlan) -> tuple[list[str], str, str
             checks.append(f"CASE WHEN {src} IS NOT NULL AND (TRY_CAST({src} AS HUGEINT) IS NULL OR {src} LIKE '%-%' "
                           f"OR length({src}) > 38) "
                           f"THEN 'dms_change_seq ''' || {src} || ''' is not a decimal sequence' END")
+        elif h in plan.read_types:
+            expr = src  # typed by the reader, which rejects a row whose value does not convert
         else:
             expr = value_sql(col, table.format, src)
             if col.type != "text":
@@ -304,7 +306,7 @@ def _typing_sql(table: SourceTable, plan: ReadPlan) -> tuple[list[str], str, str
         typed_cols.append(f'{expr} AS "{h}"')
     null = "'\\N'" if plan.null_token else "''"
     raw_text = ("concat_ws('" + plan.delimiter + "', "
-                + ", ".join(f'coalesce(src."{h}", {null})' for h in plan.header) + ")")
+                + ", ".join(f'coalesce(src."{h}"::VARCHAR, {null})' for h in plan.header) + ")")
     reason = "concat_ws('; ', " + ", ".join(checks) + ")" if checks else "NULL"
     return typed_cols, reason, raw_text
 
