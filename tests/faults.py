@@ -210,7 +210,7 @@ def deliver(target: Target, batches: list[list[Drop]], kill: random.Random | Non
         if kill:
             proc = subprocess.Popen([sys.executable, "-c", LOAD_IN_SUBPROCESS, str(target.landing), str(target.db)])
             try:
-                proc.wait(timeout=kill.uniform(0.2, 1.5))
+                proc.wait(timeout=kill.uniform(0.15, 0.8))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()

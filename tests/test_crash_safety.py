@@ -62,10 +62,12 @@ def landing(tmp_path_factory):
 def clean(landing, tmp_path_factory):
     path = tmp_path_factory.mktemp("clean") / "w.duckdb"
     con = warehouse.connect(path)
+    started = time.perf_counter()
     load_new_files(LocalStore(landing), con)
+    seconds = time.perf_counter() - started
     fp = fingerprints(con, ("raw", "audit"))
     con.close()
-    return fp
+    return fp, seconds
 
 
 @pytest.mark.parametrize("trial", range(4))
@@ -73,10 +75,12 @@ def test_killed_loads_end_like_a_clean_load(landing, clean, tmp_path, trial):
     rng = random.Random(trial)
     db = tmp_path / "w.duckdb"
     kills = 0
+    clean, load_seconds = clean
     for attempt in range(3):
         proc = subprocess.Popen([sys.executable, "-c", LOAD, str(landing), str(db)])
-        # a whole load takes ~1.7 s here; the first kill always lands inside it
-        time.sleep(rng.uniform(0.15, 1.2) if attempt == 0 else rng.uniform(0.15, 2.0))
+        # ~0.3 s to start Python and import; the first kill lands inside the load itself
+        startup = 0.3
+        time.sleep(startup + rng.uniform(0, load_seconds * (0.8 if attempt == 0 else 1.5)))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1

@@ -39,7 +39,7 @@ class ReadPlan:
         opts = [
             "header=true", "auto_detect=false", f"delim='{self.delimiter}'",
             f"quote='{quote}'", f"escape='{quote}'", f"columns={columns_sql}",
-            "store_rejects=true", "ignore_errors=true", "filename=true",
+            "store_rejects=true", "ignore_errors=true",
             "max_line_size=4000000",
         ]
         if self.null_token is not None:

@@ -96,14 +96,18 @@ LEDGER_COLUMNS = ("source_table", "file_identity", "landing_key", "version", "ch
                   "rows_blank", "load_id", "run_id", "loaded_at")
 
 
+_LEDGER_TYPES = ("VARCHAR", "VARCHAR", "VARCHAR", "BIGINT", "VARCHAR", "BIGINT", "DOUBLE", "TIMESTAMP", "TIMESTAMP",
+                 "VARCHAR", "VARCHAR", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "VARCHAR", "VARCHAR", "TIMESTAMP")
+
+
 def record(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
-    """Append ledger rows (tuples in LEDGER_COLUMNS order) with one statement, however many files."""
+    """Append ledger rows (tuples in LEDGER_COLUMNS order) with one statement, however many files:
+    each column goes over as one list parameter and is unnested back into rows."""
     if not rows:
         return
-    import pyarrow as pa
-
-    batch = pa.table({name: list(values) for name, values in zip(LEDGER_COLUMNS, zip(*rows))})  # noqa: F841
-    con.execute(f"INSERT INTO audit.file_ledger ({', '.join(LEDGER_COLUMNS)}) SELECT * FROM batch")
+    columns = ", ".join(f"unnest(?::{t}[])" for t in _LEDGER_TYPES)
+    con.execute(f"INSERT INTO audit.file_ledger ({', '.join(LEDGER_COLUMNS)}) SELECT {columns}",
+                [list(values) for values in zip(*rows)])
 
 
 def touch(con: duckdb.DuckDBPyConnection, file_identity: str, checksum: str, mtime: float | None, now) -> None:

@@ -233,11 +233,11 @@ def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candi
                 p.write_bytes(c.plan.data)
             paths.append(p.as_posix())
         _read_batch(con, table, plan, paths)
-    index = {path: batch[i] for i, path in enumerate(paths)}
-    con.execute("CREATE OR REPLACE TEMP TABLE _batch_meta AS SELECT unnest(?::VARCHAR[]) AS path, "
+    # `path` is the file's position in the read_csv list: DuckDB's file_index and the rejects' file_id.
+    con.execute("CREATE OR REPLACE TEMP TABLE _batch_meta AS SELECT unnest(?::BIGINT[]) AS path, "
                 "unnest(?::VARCHAR[]) AS landing_key, unnest(?::BIGINT[]) AS version, unnest(?::VARCHAR[]) AS checksum",
-                [list(index), [c.landing_key for c in index.values()], [c.version for c in index.values()],
-                 [c.checksum for c in index.values()]])
+                [list(range(len(batch))), [c.landing_key for c in batch], [c.version for c in batch],
+                 [c.checksum for c in batch]])
     _insert_rows(con, table, header, now, load_id)
     # Structural rejects count as quarantined rows of their file too.
     counts = dict(((k, (r, q)) for k, r, q in con.execute(
@@ -265,17 +265,17 @@ def _read_batch(con, table: SourceTable, plan: ReadPlan, paths: list[str]) -> No
     # only when the row is bad (for the quarantine).
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _typed AS
-        SELECT src.filename AS _path, {", ".join(typed_cols)}, NULLIF({reason}, '') AS _reason,
-               CASE WHEN NULLIF({reason}, '') IS NOT NULL THEN {raw_text} END AS _raw_text
-        FROM (SELECT * FROM read_csv({files_sql}, {opts})) src
+        SELECT src.file_index AS _path, {", ".join(typed_cols)}, NULLIF({reason}, '') AS _reason,
+               CASE WHEN _reason IS NOT NULL THEN {raw_text} END AS _raw_text
+        FROM (SELECT *, file_index FROM read_csv({files_sql}, {opts})) src
     """)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _batch_rejects AS "
-        "SELECT s.file_path AS _path, e.line AS _line, "
+        "SELECT e.file_id AS _path, e.line AS _line, "
         # DuckDB reports a short row once per missing column; the first one says it.
         "       arg_min(e.error_type || ': ' || e.error_message, coalesce(e.column_idx, 0)) AS _reason, "
         "       any_value(e.csv_line) AS _raw_text "
-        "FROM _rej_err e JOIN _rej_scan s USING (scan_id, file_id) GROUP BY ALL")
+        "FROM _rej_err e GROUP BY ALL")
 
 
 def _typing_sql(table: SourceTable, plan: ReadPlan) -> tuple[list[str], str, str]:
