@@ -7,7 +7,6 @@ empty keys) quarantine the row with its file, row number and raw text while the 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

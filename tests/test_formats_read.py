@@ -102,9 +102,9 @@ def test_onhand_snapshot(loaded):
 
 def test_second_pass_and_redelivery_load_nothing(loaded):
     con, _, landing = loaded
-    counts = lambda: con.execute(
-        "SELECT (SELECT count(*) FROM raw.wms__inventory_transactions), (SELECT count(*) FROM audit.file_ledger)"
-    ).fetchone()
+    def counts():
+        return con.execute("SELECT (SELECT count(*) FROM raw.wms__inventory_transactions), "
+                           "(SELECT count(*) FROM audit.file_ledger)").fetchone()
     before = counts()
     again = load_new_files(LocalStore(landing), con)
     assert again.rows_loaded == 0 and counts() == before

@@ -164,7 +164,7 @@ def test_postgres_and_sftp_to_canonical(source_dsn, s3_bucket, s3_endpoint, sftp
     wrong = [(r[0], r[2], per_txn.get(r[0])) for r in pg_txns
              if per_txn.get(r[0]) != (2 if r[1] == "TRANSFER" else 1) * (2 if r[2] == "VOID" else 1)]
     assert not wrong, wrong[:10]  # (txn_id, status, canonical rows) whose events are missing or extra
-    got_net = {(s, l, loc): float(v) for s, l, loc, v in con.execute(
+    got_net = {(s, lot, loc): float(v) for s, lot, loc, v in con.execute(
         "SELECT sku, lot_code, location_id, sum(cases_delta) FROM canonical.inventory_events "
         "WHERE source_system = 'wms' GROUP BY ALL").fetchall()}
     assert {k: v for k, v in got_net.items() if v} == {k: v for k, v in expected_net.items() if v}

@@ -316,7 +316,7 @@ def test_failed_blocking_checks_alert_once_through_the_webhook(scenario, webhook
     url, received = webhook_server
     sensor = build_check_alert_sensor({"data_quality": blocking_check_keys})
     resources = {"alerting": AlertsResource(webhook_url=url)}
-    first = sensor(build_sensor_context(instance=scenario["instance"], resources=resources))
+    sensor(build_sensor_context(instance=scenario["instance"], resources=resources))
     failed = {k.to_user_string() for k in blocking_check_keys
               if scenario["instance"].get_latest_asset_check_evaluation_record(k).status.value == "FAILED"}
     assert failed and {r["body"]["subject"] + ":" + r["body"]["title"].split()[1] for r in received} == failed

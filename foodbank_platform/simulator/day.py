@@ -16,8 +16,8 @@ import pandas as pd
 
 from ..sources.catalog import dms_tables
 from . import intake, ordering, stock
-from .clock import US, change_seq, local_to_utc, midnight, pacific_date, to_datetime
-from .frames import Defects, change_frame, decimal, postings, stamps
+from .clock import US, change_seq, local_to_utc, midnight, to_datetime
+from .frames import Defects, change_frame, postings, stamps
 from .reference import SALVAGE_SKU, Reference
 
 # volumes at scale 1.0 (the brief's: ~270K inventory transactions, ~40K donation lines,

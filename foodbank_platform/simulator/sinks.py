@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ..formats import write
-from ..sources.catalog import dms_tables, table
-from .clock import US, local_to_utc, to_datetime
+from ..sources.catalog import table
+from .clock import US, local_to_utc
 from .day import day_rng
 from .frames import Defects, choose, decimal
 
