@@ -1,10 +1,6 @@
 {{ config(
     unique_key='order_line_id',
-    post_hook="delete from {{ this }} where order_line_id in (
-        select order_line_id from {{ ref('stg_ordering__order_lines') }} where is_deleted
-        union all
-        select l.order_line_id from {{ ref('stg_ordering__order_lines') }} as l
-        join {{ ref('stg_ordering__orders') }} as o on o.order_id = l.order_id where o.is_deleted)"
+    post_hook="{{ delete_lines_deleted_at_source('order_line_id', 'stg_ordering__order_lines', 'stg_ordering__orders', 'order_id') }}"
 ) }}
 
 with lines as (

@@ -1,10 +1,6 @@
 {{ config(
     unique_key='donation_line_id',
-    post_hook="delete from {{ this }} where donation_line_id in (
-        select donation_line_id from {{ ref('stg_intake__donation_lines') }} where is_deleted
-        union all
-        select l.donation_line_id from {{ ref('stg_intake__donation_lines') }} as l
-        join {{ ref('stg_intake__donations') }} as d on d.donation_pk = l.donation_pk where d.is_deleted)"
+    post_hook="{{ delete_lines_deleted_at_source('donation_line_id', 'stg_intake__donation_lines', 'stg_intake__donations', 'donation_pk') }}"
 ) }}
 
 with lines as (
