@@ -187,8 +187,17 @@ class Target:
 
 LOAD_IN_SUBPROCESS = (
     "import sys; from foodbank_platform import warehouse; from foodbank_platform.landing.store import LocalStore; "
-    "from foodbank_platform.ingest.loader import load_new_files; "
-    "load_new_files(LocalStore(sys.argv[1]), warehouse.connect(sys.argv[2]))")
+    "from foodbank_platform.ingest.loader import load_new_files; con = warehouse.connect(sys.argv[2]); "
+    "print('loading', flush=True); load_new_files(LocalStore(sys.argv[1]), con)")
+
+
+def start_load(landing: Path, db: Path) -> subprocess.Popen:
+    """A loader in its own process, returned once it has started loading (imports and connect done),
+    so a kill timed from now lands inside the load rather than in Python's start-up."""
+    proc = subprocess.Popen([sys.executable, "-c", LOAD_IN_SUBPROCESS, str(landing), str(db)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "loading"
+    return proc
 
 
 def deliver(target: Target, batches: list[list[Drop]], kill: random.Random | None = None,
@@ -208,9 +217,9 @@ def deliver(target: Target, batches: list[list[Drop]], kill: random.Random | Non
         for table in catalog.sftp_tables():
             pull_feed(source, store, table, now=max(d.at for d in batch) + 3600 * 24 * 30)
         if kill:
-            proc = subprocess.Popen([sys.executable, "-c", LOAD_IN_SUBPROCESS, str(target.landing), str(target.db)])
+            proc = start_load(target.landing, target.db)
             try:
-                proc.wait(timeout=kill.uniform(0.15, 0.8))
+                proc.wait(timeout=kill.uniform(0.0, 0.3))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()

@@ -20,11 +20,8 @@ from foodbank_platform import warehouse
 from foodbank_platform.ingest.loader import load_new_files
 from foodbank_platform.landing.store import LocalStore
 
+from faults import LOAD_IN_SUBPROCESS, start_load
 from fingerprint import fingerprints
-
-LOAD = "import sys; from foodbank_platform import warehouse; from foodbank_platform.landing.store import LocalStore; " \
-       "from foodbank_platform.ingest.loader import load_new_files; " \
-       "load_new_files(LocalStore(sys.argv[1]), warehouse.connect(sys.argv[2]))"
 
 HEADER = ("Op,dms_commit_ts,dms_change_seq,txn_id,txn_type,status,sku,lot_code,supplier_lot,from_location_id,"
           "to_location_id,cases,lbs,reference_type,reference_id,reason_code,occurred_at,created_by,updated_at\n")
@@ -77,16 +74,16 @@ def test_killed_loads_end_like_a_clean_load(landing, clean, tmp_path, trial):
     kills = 0
     clean, load_seconds = clean
     for attempt in range(3):
-        proc = subprocess.Popen([sys.executable, "-c", LOAD, str(landing), str(db)])
-        # ~0.3 s to start Python and import; the first kill lands inside the load itself
-        startup = 0.3
-        time.sleep(startup + rng.uniform(0, load_seconds * (0.8 if attempt == 0 else 1.5)))
+        proc = start_load(landing, db)
+        # the first kill always lands inside the load; later ones may find it already done
+        time.sleep(rng.uniform(0, load_seconds * (0.8 if attempt == 0 else 1.5)))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
         proc.wait()
     assert kills >= 1
-    subprocess.run([sys.executable, "-c", LOAD, str(landing), str(db)], check=True)
+    subprocess.run([sys.executable, "-c", LOAD_IN_SUBPROCESS, str(landing), str(db)], check=True,
+                   stdout=subprocess.DEVNULL)
     con = warehouse.connect(db)
     try:
         assert fingerprints(con, ("raw", "audit")) == clean
