@@ -38,10 +38,12 @@ def raw_columns(table: SourceTable) -> list[tuple[str, str]]:
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
-    cols = ", ".join(f'"{n}" {t}' for n, t in raw_columns(table))
-    con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table.raw_table} ({cols})")
-    # Columns the catalog gained since the table was created (old rows read NULL).
     existing = existing_columns(con, f"raw.{table.raw_table}")
+    if not existing:
+        cols = ", ".join(f'"{n}" {t}' for n, t in raw_columns(table))
+        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table.raw_table} ({cols})")
+        return
+    # Columns the catalog gained since the table was created (old rows read NULL).
     for name, typ in raw_columns(table):
         if name not in existing:
             con.execute(f'ALTER TABLE raw.{table.raw_table} ADD COLUMN "{name}" {typ}')
@@ -54,13 +56,16 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def existing_columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:
     schema, name = qualified.split(".")
+    # duckdb_columns() rather than information_schema: the same facts without building the views.
     rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-        "ORDER BY ordinal_position", [schema, name]).fetchall()
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+        "AND database_name = current_database() ORDER BY column_index", [schema, name]).fetchall()
     return [r[0] for r in rows]
 
 
 def add_drift_columns(con: duckdb.DuckDBPyConnection, table: SourceTable, names: list[str]) -> None:
+    if not names:
+        return
     existing = set(existing_columns(con, f"raw.{table.raw_table}"))
     for name in names:
         if name not in existing:

@@ -9,6 +9,7 @@ still loads.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from ..sources.catalog import DMS_META, Column, SourceTable
@@ -86,10 +87,16 @@ def check_complete(data: bytes, quoted: bool) -> None:
 def prepare(table: SourceTable, data: bytes) -> ReadPlan:
     check_complete(data, quoted=table.is_dms or bool(delimited.DIALECTS[table.format][2]))
     plan = dms.prepare(data) if table.is_dms else delimited.prepare(table, data)
-    plan.extra_columns = check_header(table, plan.header)
-    if table.is_dms:
-        plan.read_types = dms.read_types(table, plan.header)
+    extra, read_types = _header_facts(table, tuple(plan.header))
+    plan.extra_columns, plan.read_types = list(extra), dict(read_types)
     return plan
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_facts(table: SourceTable, header: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """What a header means for loading; a day brings thousands of files but only a few headers."""
+    extra = tuple(check_header(table, list(header)))
+    return extra, (dms.read_types(table, list(header)) if table.is_dms else {})
 
 
 def value_sql(column: Column, fmt: str, src: str) -> str:

@@ -7,10 +7,13 @@ For one catalog table the loader
    new bytes under a known name are the next version;
 3. checks each file as a whole (`formats.prepare`): an unreadable file is recorded as failed with
    the reason, and tried again only when new bytes arrive;
-4. reads all good files of one header shape with ONE DuckDB `read_csv` call — that is what keeps the
-   load near DuckDB's own speed — types every value as the format says, and splits the rows into
-   raw rows and quarantined rows (structural CSV errors and values that do not parse);
-5. writes raw rows, quarantined rows and the ledger rows in one transaction.
+4. reads all good files of one header shape with ONE DuckDB `read_csv` call over one stream of their
+   rows (`formats/stream.py`: a day of DMS is a thousand small files, and DuckDB pays more per file
+   opened than for parsing one of them), typing values in the reader; files whose rows cannot be
+   counted exactly as DuckDB will (carriage returns, empty lines, stray quotes) are read as a list
+   of files instead, and so is a stream whose rows do not add up;
+5. numbers every row within its file, checks it (Op, change sequence, keys, the SFTP formats' values)
+   and writes raw rows, quarantined rows and the ledger rows in one transaction.
 
 Step 5 is the crash guarantee: if the process dies anywhere, DuckDB rolls the open transaction
 back and the next run sees the same files as new again. Deduplication of *business events*
@@ -24,7 +27,8 @@ import hashlib
 import tempfile
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,12 +37,16 @@ from typing import Callable, Iterable
 import duckdb
 
 from .. import warehouse
-from ..formats import FileRejected, ReadPlan, prepare, value_sql
+from ..formats import FileRejected, ReadPlan, prepare, stream, value_sql
 from ..landing.store import LandingStore, StoredFile
 from ..sources import catalog
 from ..sources.catalog import Column, SourceTable
 from . import ledger
 
+READ_THREADS = 8
+# Tables loaded at once by load_new_files. Two keep both cores busy without DuckDB and Python
+# fighting over them; more only queue behind the same two cores.
+TABLE_THREADS = 2
 # Files per read_csv call; bounds memory (the batch is materialised as text once).
 MAX_BATCH_BYTES = 512 * 1024 * 1024
 
@@ -109,17 +117,33 @@ def _utcnow() -> datetime:
 
 def load_new_files(store: LandingStore, con: duckdb.DuckDBPyConnection,
                    tables: Iterable[SourceTable] | None = None, run_id: str | None = None,
-                   on_progress: Callable[[str], None] | None = None) -> LoadReport:
-    """Load everything new in landing for the given tables (default: all). Safe to re-run anytime."""
+                   on_progress: Callable[[str], None] | None = None,
+                   concurrency: int = TABLE_THREADS) -> LoadReport:
+    """Load everything new in landing for the given tables (default: all). Safe to re-run anytime.
+
+    Tables load side by side, each on its own cursor and so in its own transaction: one table's
+    Python work (listing, hashing, checking files) overlaps another's SQL, and a table that fails
+    does not stop the others. The first failure is raised once every table has finished.
+    """
     started = time.perf_counter()
     ledger.ensure(con)
+    tables = list(tables or catalog.TABLES)
+
+    def load(table: SourceTable) -> TableReport:
+        cursor = con.cursor()
+        try:
+            return load_table(store, cursor, table, run_id=run_id)
+        finally:
+            cursor.close()
+
     report = LoadReport()
-    for table in (tables or catalog.TABLES):
-        report.tables.append(load_table(store, con, table, run_id=run_id))
-        if on_progress:
-            t = report.tables[-1]
-            on_progress(f"{table.raw_table}: {t.count('loaded')} files, {t.rows_loaded} rows loaded, "
-                        f"{t.rows_quarantined} quarantined, {t.count('failed')} failed")
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        for table, future in [(t, pool.submit(load, t)) for t in tables]:
+            t = future.result()
+            report.tables.append(t)
+            if on_progress:
+                on_progress(f"{table.raw_table}: {t.count('loaded')} files, {t.rows_loaded} rows loaded, "
+                            f"{t.rows_quarantined} quarantined, {t.count('failed')} failed")
     report.seconds = time.perf_counter() - started
     return report
 
@@ -127,20 +151,19 @@ def load_new_files(store: LandingStore, con: duckdb.DuckDBPyConnection,
 def load_table(store: LandingStore, con: duckdb.DuckDBPyConnection, table: SourceTable,
                run_id: str | None = None) -> TableReport:
     ledger.ensure(con)
-    warehouse.ensure_raw_table(con, table)
     report = TableReport(table.raw_table)
     seen = ledger.seen_stamps(con, table.raw_table)
     listed = [f for f in store.list(table.landing_prefix, _file_pattern(table))
               if (ledger.identity(f.key), f.size, f.mtime) not in seen]
     now = _utcnow()
     fresh: list[_Candidate] = []
+    redelivered: list[_Candidate] = []
     claimed = ledger.versions(con, table.raw_table)  # identity -> {checksum: version}, incl. this call's
-    for f in sorted(listed, key=lambda f: f.key):
-        data = store.read_bytes(f.key)
-        c = _Candidate(f, ledger.identity(f.key), data, hashlib.sha256(data).hexdigest())
+    for f, data, checksum in _read_and_hash(store, sorted(listed, key=lambda f: f.key)):
+        c = _Candidate(f, ledger.identity(f.key), data, checksum)
         known = claimed.setdefault(c.identity, {})
         if c.checksum in known:
-            ledger.touch(con, c.identity, c.checksum, f.mtime, now)
+            redelivered.append(c)
             report.files.append(FileResult(f.key, "redelivered", known[c.checksum]))
             continue
         c.version = max(known.values(), default=0) + 1
@@ -159,13 +182,18 @@ def load_table(store: LandingStore, con: duckdb.DuckDBPyConnection, table: Sourc
 
     load_id = uuid.uuid4().hex
     records: list[tuple] = []
+    # Everything this load writes — even the raw table itself on a first load — commits together:
+    # one commit (one WAL sync) per table, and nothing to clean up after a crash.
     con.execute("BEGIN TRANSACTION")
     try:
+        warehouse.ensure_raw_table(con, table)
+        for c in redelivered:
+            ledger.touch(con, c.identity, c.checksum, c.listed.mtime, now)
         for c, message in failed:
             records.append(_record(table, c, now, load_id, run_id, status="failed", error=message))
             report.files.append(FileResult(c.landing_key, "failed", c.version, error=f"{c.landing_key}: {message}"))
-        for batch in _batches(good):
-            results = _load_batch(con, store, table, batch, now, load_id, run_id)
+        for batch, streamed in _batches(good):
+            results = _load_batch(con, store, table, batch, streamed, now, load_id)
             report.files.extend(results)
             records += [_record(table, c, now, load_id, run_id, "loaded", read=r.rows_read, loaded=r.rows_loaded,
                                 quarantined=r.rows_quarantined) for c, r in zip(batch, results)]
@@ -175,6 +203,20 @@ def load_table(store: LandingStore, con: duckdb.DuckDBPyConnection, table: Sourc
         con.execute("ROLLBACK")
         raise
     return report
+
+
+def _read_and_hash(store: LandingStore, files: list[StoredFile]) -> Iterable[tuple[StoredFile, bytes, str]]:
+    """(file, bytes, sha256) in the given order. Reads overlap — S3 GETs wait on the network, and
+    file reads and sha256 release the GIL — so a day of small files is not read one at a time."""
+    def read(f: StoredFile) -> tuple[StoredFile, bytes, str]:
+        data = store.read_bytes(f.key)
+        return f, data, hashlib.sha256(data).hexdigest()
+
+    if len(files) < 2:
+        return map(read, files)
+    # Bounded by botocore's default connection pool (10), so S3 reads never queue for a connection.
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        return list(pool.map(read, files))
 
 
 def _file_pattern(table: SourceTable) -> str:
@@ -193,20 +235,22 @@ def _keep_version(store: LandingStore, table: SourceTable, c: _Candidate) -> str
     return key
 
 
-def _batches(good: list[_Candidate]) -> Iterable[list[_Candidate]]:
-    by_header: dict[tuple[str, ...], list[_Candidate]] = defaultdict(list)
+def _batches(good: list[_Candidate]) -> Iterable[tuple[list[_Candidate], bool]]:
+    """(files, read as one stream?) — files of one header shape, those that can be streamed apart
+    from those that must be read one by one, each batch bounded in size."""
+    groups: dict[tuple, list[_Candidate]] = defaultdict(list)
     for c in good:
-        by_header[tuple(c.plan.header)].append(c)
-    for group in by_header.values():
+        groups[(tuple(c.plan.header), stream.streamable(c.plan.data, c.plan.delimiter, c.plan.quote))].append(c)
+    for (_header, streamed), group in groups.items():
         batch, size = [], 0
         for c in group:
             if batch and size + len(c.plan.data) > MAX_BATCH_BYTES:
-                yield batch
+                yield batch, streamed
                 batch, size = [], 0
             batch.append(c)
             size += len(c.plan.data)
         if batch:
-            yield batch
+            yield batch, streamed
 
 
 def _record(table: SourceTable, c: _Candidate, now, load_id, run_id, status, error=None,
@@ -217,65 +261,123 @@ def _record(table: SourceTable, c: _Candidate, now, load_id, run_id, status, err
             load_id, run_id, now)
 
 
-def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candidate], now, load_id,
-                run_id) -> list[FileResult]:
+def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candidate], streamed: bool, now,
+                load_id) -> list[FileResult]:
     plan = batch[0].plan
-    header = plan.header
     warehouse.add_drift_columns(con, table, plan.extra_columns)
     with tempfile.TemporaryDirectory(prefix="foodbank-load-") as tmp:
-        paths = []
-        for i, c in enumerate(batch):
-            # DuckDB reads a local file as it is when the format needed no normalising; anything else
-            # (S3 objects, transcoded SFTP files) goes through a temp copy.
-            direct = store.local_path(c.landing_key) if c.plan.data is c.data else None
-            p = direct or Path(tmp) / f"{i:06d}.csv"
-            if not direct:
-                p.write_bytes(c.plan.data)
-            paths.append(p.as_posix())
-        _read_batch(con, table, plan, paths)
-    # `path` is the file's position in the read_csv list: DuckDB's file_index and the rejects' file_id.
+        if not (streamed and _read_stream(con, plan, batch, Path(tmp))):
+            paths = []
+            for i, c in enumerate(batch):
+                # DuckDB reads a local file as it is when the format needed no normalising; anything
+                # else (S3 objects, transcoded SFTP files) goes through a temp copy.
+                direct = store.local_path(c.landing_key) if c.plan.data is c.data else None
+                p = direct or Path(tmp) / f"{i:06d}.csv"
+                if not direct:
+                    p.write_bytes(c.plan.data)
+                paths.append(p.as_posix())
+            _read_files(con, plan, paths)
+    # `path` is the file's position in the batch: the stream's file column, or DuckDB's file_index.
     con.execute("CREATE OR REPLACE TEMP TABLE _batch_meta AS SELECT unnest(?::BIGINT[]) AS path, "
                 "unnest(?::VARCHAR[]) AS landing_key, unnest(?::BIGINT[]) AS version, unnest(?::VARCHAR[]) AS checksum",
                 [list(range(len(batch))), [c.landing_key for c in batch], [c.version for c in batch],
                  [c.checksum for c in batch]])
-    _insert_rows(con, table, header, now, load_id)
-    # Structural rejects count as quarantined rows of their file too.
-    counts = dict(((k, (r, q)) for k, r, q in con.execute(
-        "WITH rows AS (SELECT _path, _reason FROM _typed UNION ALL SELECT _path, _reason FROM _batch_rejects) "
-        "SELECT m.landing_key, count(r._path) - count(r._reason), count(r._reason) "
-        "FROM _batch_meta m LEFT JOIN rows r ON r._path = m.path GROUP BY m.landing_key").fetchall()))
-    results = []
-    for c in batch:
-        loaded, quarantined = counts.get(c.landing_key, (0, 0))
-        results.append(FileResult(c.landing_key, "loaded", c.version, loaded + quarantined, loaded, quarantined))
+    loaded, quarantined = _insert_rows(con, table, plan, now, load_id)
+    # Rows read per file: every row the reader typed plus every row it could not split into fields.
+    read = Counter(dict(con.execute(
+        "SELECT m.landing_key, sum(r.n) FROM (SELECT path AS _path, n_good AS n FROM _good_parts "
+        "UNION ALL SELECT _path, 1 FROM _batch_rejects) r JOIN _batch_meta m ON m.path = r._path GROUP BY ALL"
+    ).fetchall()))
+    results = [FileResult(c.landing_key, "loaded", c.version, read[c.landing_key],
+                          read[c.landing_key] - quarantined[c.landing_key], quarantined[c.landing_key])
+               for c in batch]
+    # The per-file counts are derived from what was read and what went to quarantine; what went into
+    # raw is counted by DuckDB itself, and the two must agree before anything commits.
+    if sum(r.rows_loaded for r in results) != loaded:
+        raise RuntimeError(f"{table.raw_table}: {loaded} rows inserted into raw, but the files' counts say "
+                           f"{sum(r.rows_loaded for r in results)}")
     return results
 
 
-def _read_batch(con, table: SourceTable, plan: ReadPlan, paths: list[str]) -> None:
-    """All files of the batch → `_typed` (typed values and the reason a row is bad, in file order)
-    and `_batch_rejects` (rows DuckDB could not split into fields), in one pass over the files."""
-    columns_sql = "{" + ", ".join(f"'{h}': '{plan.read_types.get(h, 'VARCHAR')}'" for h in plan.header) + "}"
+# DuckDB reports one error per column for a bad row, and a short row also as a failed cast of the
+# value that slid into the wrong column. The reason kept is the row's shape if that is wrong (the
+# real cause), else the first column's; the full order makes it the same on every run, however the
+# reader's threads split the stream.
+_REJECT_REASON = ("arg_min(e.error_type || ': ' || e.error_message, "
+                  "(e.error_type = 'CAST', coalesce(e.column_idx, 0), e.error_type, e.error_message))")
+
+
+def _reader_options(plan: ReadPlan, header: list[str], types: dict[str, str]) -> str:
+    columns_sql = "{" + ", ".join(f"'{h}': '{types.get(h, 'VARCHAR')}'" for h in header) + "}"
+    return plan.csv_options(columns_sql) + ", rejects_table='_rej_err', rejects_scan='_rej_scan'"
+
+
+def _read_files(con, plan: ReadPlan, paths: list[str]) -> None:
+    """All files of the batch → `_typed` (the rows as the reader typed them, in file order) and
+    `_batch_rejects` (rows DuckDB could not split into fields or whose values did not convert)."""
     files_sql = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
     con.execute("DROP TABLE IF EXISTS _rej_err")
     con.execute("DROP TABLE IF EXISTS _rej_scan")
-    opts = plan.csv_options(columns_sql) + ", rejects_table='_rej_err', rejects_scan='_rej_scan'"
-    typed_cols, reason, raw_text = _typing_sql(table, plan)
-    # CREATE TABLE AS keeps insertion order (files in list order, rows in file order), so a row's
-    # position in its file is its rowid minus the file's first rowid. A row's delivered text is kept
-    # only when the row is bad (for the quarantine).
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _typed AS
-        SELECT src.file_index AS _path, {", ".join(typed_cols)}, NULLIF({reason}, '') AS _reason,
-               CASE WHEN _reason IS NOT NULL THEN {raw_text} END AS _raw_text
-        FROM (SELECT *, file_index FROM read_csv({files_sql}, {opts})) src
-    """)
+    opts = _reader_options(plan, plan.header, plan.read_types)
+    # Only the reader's own work happens here (CREATE TABLE AS keeps insertion order: files in list
+    # order, rows in file order, so a row's position in its file is its rowid minus the file's first
+    # rowid). The row checks run in the next pass, over the table's full vectors.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT file_index AS _path, * FROM read_csv({files_sql}, {opts})")
+    # `_path` is only for the parts below; the numbering joins on positions like the stream's does.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _batch_rejects AS "
         "SELECT e.file_id AS _path, e.line AS _line, "
-        # DuckDB reports a short row once per missing column; the first one says it.
-        "       arg_min(e.error_type || ': ' || e.error_message, coalesce(e.column_idx, 0)) AS _reason, "
-        "       any_value(e.csv_line) AS _raw_text "
+        f"       {_REJECT_REASON} AS _reason, "
+        "       min(e.csv_line) AS _raw_text "
         "FROM _rej_err e GROUP BY ALL")
+    con.execute("CREATE OR REPLACE TEMP TABLE _good_parts AS "
+                "SELECT _path AS path, min(rowid) AS first_pos, count(*) AS n_good FROM _typed GROUP BY ALL")
+
+
+def _read_stream(con, plan: ReadPlan, batch: list[_Candidate], tmp: Path) -> bool:
+    """The batch's files joined into one stream (formats/stream.py) → the same `_typed`,
+    `_batch_rejects` and `_good_parts` as `_read_files`.
+
+    A rejected row's file is the one whose rows hold its row number in the stream; good rows follow
+    in file order, so file k's good rows are the next (rows - rejects) of `_typed`. Returns False
+    (the caller then reads the files one by one) if DuckDB's rows do not add up to the files' rows."""
+    data, parts = stream.join([c.plan.data for c in batch], plan.quote)
+    path = tmp / "stream.csv"
+    path.write_bytes(data)
+    del data
+    con.execute("DROP TABLE IF EXISTS _rej_err")
+    con.execute("DROP TABLE IF EXISTS _rej_scan")
+    opts = _reader_options(plan, plan.header, plan.read_types)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT * FROM read_csv('{path.as_posix()}', {opts})")
+    con.execute("CREATE OR REPLACE TEMP TABLE _stream_parts AS SELECT unnest(?::BIGINT[]) AS path, "
+                "unnest(?::BIGINT[]) AS first_line, unnest(?::BIGINT[]) AS rows",
+                [list(range(len(parts))), [p.first_line for p in parts], [p.rows for p in parts]])
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _batch_rejects AS
+        SELECT p.path AS _path, e.line - p.first_line + 2 AS _line,
+               {_REJECT_REASON} AS _reason,
+               min(e.csv_line) AS _raw_text
+        FROM _rej_err e JOIN _stream_parts p ON e.line >= p.first_line AND e.line < p.first_line + p.rows
+        GROUP BY p.path, p.first_line, e.line
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _good_parts AS
+        WITH counted AS (
+            SELECT p.path, p.rows - count(r._line) AS n_good
+            FROM _stream_parts p LEFT JOIN _batch_rejects r ON r._path = p.path GROUP BY p.path, p.rows
+        ),
+        base AS (SELECT coalesce(min(rowid), 0) AS first_rowid FROM _typed)
+        SELECT c.path, b.first_rowid + coalesce(sum(c.n_good) OVER (
+                   ORDER BY c.path ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS first_pos, c.n_good
+        FROM counted c CROSS JOIN base b
+    """)
+    adds_up = con.execute("""
+        SELECT (SELECT count(*) FROM _typed) = (SELECT sum(n_good) FROM _good_parts)
+           AND (SELECT count(DISTINCT line) FROM _rej_err) = (SELECT count(*) FROM _batch_rejects)
+           AND (SELECT count(*) FROM _good_parts WHERE n_good < 0) = 0
+    """).fetchone()[0]
+    con.execute("DELETE FROM _good_parts WHERE n_good = 0")
+    return bool(adds_up)
 
 
 def _typing_sql(table: SourceTable, plan: ReadPlan) -> tuple[list[str], str, str]:
@@ -311,35 +413,48 @@ def _typing_sql(table: SourceTable, plan: ReadPlan) -> tuple[list[str], str, str
     return typed_cols, reason, raw_text
 
 
-def _insert_rows(con, table: SourceTable, header: list[str], now, load_id) -> None:
+def _insert_rows(con, table: SourceTable, plan: ReadPlan, now, load_id) -> tuple[int, Counter]:
+    """Good rows → raw, bad rows → quarantine. Returns (rows inserted into raw, quarantined rows per file)."""
+    header = plan.header
+    typed_cols, reason, raw_text = _typing_sql(table, plan)
     has_rejects = con.execute("SELECT count(*) FROM _batch_rejects").fetchone()[0] > 0
     # Good rows' positions skip the rows DuckDB rejected, so add back the rejects that came before.
     correction = ("(SELECT count(*) FROM rejects r WHERE r._path = o._path AND r._threshold <= o._ordinal)"
                   if has_rejects else "0")
+    # A view, so each insert below evaluates only the expressions it uses (raw never builds raw text).
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW _numbered AS
-        WITH starts AS (SELECT _path AS f, min(rowid) AS first_rowid FROM _typed GROUP BY ALL),
-        rejects AS (
+        WITH rejects AS (
             SELECT _path, _line - 1 - row_number() OVER (PARTITION BY _path ORDER BY _line) + 1 AS _threshold
             FROM _batch_rejects
         ),
-        o AS (SELECT t.rowid - s.first_rowid + 1 AS _ordinal, t.* FROM _typed t JOIN starts s ON s.f = t._path)
+        o AS (
+            SELECT src.rowid - g.first_pos + 1 AS _ordinal, g.path AS _path, {", ".join(typed_cols)},
+                   NULLIF({reason}, '') AS _reason, {raw_text} AS _raw_text
+            FROM _typed src ASOF JOIN _good_parts g ON src.rowid >= g.first_pos
+        )
         SELECT o._ordinal + {correction} AS _row_number, o.* EXCLUDE (_ordinal) FROM o
     """)
     raw_cols = ", ".join(f'"{h}"' for h in header)
     typed_refs = ", ".join(f't."{h}"' for h in header)
-    con.execute(f"""
+    loaded = con.execute(f"""
         INSERT INTO raw.{table.raw_table} ({raw_cols}, _file, _file_version, _file_checksum, _row_number,
                                            _loaded_at, _load_id)
         SELECT {typed_refs}, m.landing_key, m.version, m.checksum, t._row_number, ?, ?
         FROM _numbered t JOIN _batch_meta m ON m.path = t._path
         WHERE t._reason IS NULL
-    """, [now, load_id])
-    con.execute("""
+    """, [now, load_id]).fetchone()[0]
+    # Most batches have no bad row at all: a scan of the checks alone (no joins) says so cheaply.
+    bad = con.execute(f"SELECT count(*) FROM _typed src WHERE NULLIF({reason}, '') IS NOT NULL").fetchone()[0]
+    if not bad and not has_rejects:
+        return loaded, Counter()
+    quarantined = Counter(key for key, in con.execute("""
         INSERT INTO audit.quarantine
         SELECT ?, m.landing_key, m.version, m.checksum, t._row_number, t._raw_text, t._reason, ?, ?
         FROM _numbered t JOIN _batch_meta m ON m.path = t._path WHERE t._reason IS NOT NULL
         UNION ALL
         SELECT ?, m.landing_key, m.version, m.checksum, r._line - 1, r._raw_text, r._reason, ?, ?
         FROM _batch_rejects r JOIN _batch_meta m ON m.path = r._path
-    """, [table.raw_table, load_id, now, table.raw_table, load_id, now])
+        RETURNING landing_key
+    """, [table.raw_table, load_id, now, table.raw_table, load_id, now]).fetchall())
+    return loaded, quarantined

@@ -55,17 +55,25 @@ class LocalStore:
         if not base.exists():
             return []
         out = []
-        for dirpath, _dirs, files in os.walk(base):
-            for name in files:
-                if name.startswith(".tmp-") or not fnmatch.fnmatch(name, pattern):
-                    continue
-                p = Path(dirpath) / name
-                st = p.stat()
-                out.append(StoredFile(p.relative_to(self.root).as_posix(), st.st_size, st.st_mtime))
+        # Plain strings and scandir's cached stat: a day of DMS files is thousands of entries, listed
+        # every 10 minutes.
+        root = str(self.root) + os.sep
+        pending = [str(base)]
+        while pending:
+            with os.scandir(pending.pop()) as entries:
+                for e in entries:
+                    if e.is_dir():
+                        if not e.is_symlink():  # as os.walk: never descend through a link
+                            pending.append(e.path)
+                    elif not e.name.startswith(".tmp-") and fnmatch.fnmatch(e.name, pattern):
+                        st = e.stat()
+                        key = e.path.removeprefix(root).replace(os.sep, "/")
+                        out.append(StoredFile(key, st.st_size, st.st_mtime))
         return sorted(out, key=lambda f: f.key)
 
     def read_bytes(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
+        with open(os.path.join(self.root, key), "rb") as fh:
+            return fh.read()
 
     def write_bytes(self, key: str, data: bytes) -> None:
         target = self._path(key)
