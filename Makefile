@@ -8,15 +8,26 @@ TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 CHECKOV := checkov==3.3.30
 
-.PHONY: demo test dev install tools clean
+# The dbt manifest the code location loads, re-parsed whenever the dbt project changes.
+MANIFEST := dbt_project/target/manifest.json
+DBT_FILES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
+	$(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/snapshots dbt_project/tests -type f)
+
+.PHONY: demo test dev install manifest tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,deploy]"
+	@echo "installing the project into $(VENV) (once, and again when pyproject.toml changes)"
+	$(BIN)/pip install --quiet --quiet --upgrade pip
+	$(BIN)/pip install --quiet --quiet -e ".[test,deploy]"
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(MANIFEST): $(STAMP) $(DBT_FILES)
+	$(BIN)/foodbank manifest
+
+manifest: $(MANIFEST)
 
 $(TOOLS_STAMP):
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS) || python3 -m venv $(TOOLS)
@@ -25,13 +36,13 @@ $(TOOLS_STAMP):
 
 tools: $(TOOLS_STAMP)
 
-demo: $(STAMP)
+demo: $(MANIFEST)
 	$(BIN)/foodbank demo
 
-test: $(STAMP) $(TOOLS_STAMP)
+test: $(MANIFEST) $(TOOLS_STAMP)
 	$(BIN)/python -m pytest tests -q
 
-dev: $(STAMP)
+dev: $(MANIFEST)
 	$(BIN)/dagster dev -w workspace.yaml
 
 clean:

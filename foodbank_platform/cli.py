@@ -1,7 +1,9 @@
 """The `foodbank` command: simulate source activity, run the platform, or both as a demo.
 
-`foodbank run` goes through Dagster (the same job the UI and schedules run), with the run stored
-in `$DAGSTER_HOME` (default `$FOODBANK_HOME/dagster`) so `make dev` shows it afterwards.
+`foodbank run` goes through Dagster (the same jobs the UI and schedules run), with the runs stored
+in `$DAGSTER_HOME` (default `$FOODBANK_HOME/dagster`) so `make dev` shows them afterwards. What it
+prints is `console.py`'s; Dagster and dbt are imported only by the commands that need them, so
+`foodbank --help` and `simulate` start fast.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
 
 from . import settings as fb_settings
+from . import warehouse as fb_warehouse
 
 
 def _dagster_home(s: fb_settings.Settings) -> Path:
@@ -73,47 +76,50 @@ def _simulate(s, start, days, scale, seed, cdc_file_seconds, postgres_dsn=None):
 @main.command()
 @click.option("--nightly/--no-nightly", default=True, show_default=True,
               help="Also close every business day the data covers (reconciliation and finance partitions).")
-def run(nightly: bool) -> None:
+@click.option("--verbose", is_flag=True, help="Stream Dagster's event log and dbt's output here too.")
+def run(nightly: bool, verbose: bool) -> None:
     """Ingest and build everything that is new, through Dagster (exit 0 ok, 1 failed, 3 finance held)."""
-    sys.exit({"ok": 0, "failed": 1, "held": 3}[_run(nightly)])
+    from .console import RunConsole, log_file
+
+    s = fb_settings.load()
+    _check_warehouse_free(s)
+    with RunConsole(log_file(s.home, "run"), verbose) as out:
+        status = _run(out, s, nightly)
+    sys.exit({"ok": 0, "failed": 1, "held": 3}[status])
 
 
-def _run(nightly: bool = True) -> str:
+def _check_warehouse_free(s: fb_settings.Settings) -> None:
+    holder = fb_warehouse.lock_holder(s.duckdb_path)
+    if holder:
+        raise click.ClickException(f"the warehouse {s.duckdb_path} is locked by {holder}; stop it or wait for it")
+
+
+def _run(out, s: fb_settings.Settings, nightly: bool = True) -> str:
     """The 10-minute path (pull, load, staging, canonical, operations marts), then the nightly close
     over the business days present, as one single-run backfill of the daily partitions.
 
     Returns "ok", "held" (every failure is a blocking data-quality check holding the finance marts
     back, which is the platform doing its job) or "failed"."""
-    s = fb_settings.load()
     _dagster_home(s)
     from dagster import DagsterInstance
 
-    from .definitions import defs
+    with out.step("loading the code location (Dagster definitions, dbt manifest)"):
+        from .definitions import defs
 
     with DagsterInstance.get() as instance:
-        status = _execute(defs.get_job_def("operations_refresh"), instance, {}, "10-minute path")
-        days = _business_days(s.duckdb_path) if status != "failed" and nightly else None
+        outcome = out.execute(defs.resolve_job_def("operations_refresh"), instance, {},
+                              "10-minute path: pull → load → dbt → checks")
+        status = outcome.status
+        days = _business_days(s.duckdb_path) if status != "failed" and nightly else []
         if days:
-            tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[1]}
-            close = _execute(defs.get_job_def("nightly_close"), instance, tags, f"nightly close {days[0]}..{days[1]}")
-            status = close if close != "ok" else status
+            tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
+            close = out.execute(defs.resolve_job_def("nightly_close"), instance, tags,
+                                f"nightly close of {len(days)} business day(s), {days[0]} … {days[-1]}", days)
+            status = close.status if close.status != "ok" else status
     return status
 
 
-def _execute(job, instance, tags: dict, label: str) -> str:
-    started = time.perf_counter()
-    result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
-    failures = result.get_step_failure_events()
-    held = [f.step_key for f in failures if f.step_failure_data.error
-            and f.step_failure_data.error.cls_name == "DagsterAssetCheckFailedError"]
-    status = "ok" if result.success else "held" if len(held) == len(failures) else "failed"
-    click.echo(f"{label}: run {result.run_id} {status.upper()} in {time.perf_counter() - started:.1f}s")
-    if status == "held":
-        click.echo("  finance marts held back by blocking data-quality checks: " + ", ".join(sorted(held)))
-    return status
-
-
-def _business_days(duckdb_path: Path) -> tuple[str, str] | None:
+def _business_days(duckdb_path: Path) -> list[str]:
     import duckdb
 
     con = duckdb.connect(str(duckdb_path), read_only=True)
@@ -122,7 +128,9 @@ def _business_days(duckdb_path: Path) -> tuple[str, str] | None:
                                   ).fetchone()
     finally:
         con.close()
-    return (first.isoformat(), last.isoformat()) if first else None
+    if not first:
+        return []
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
 @main.command()
@@ -157,21 +165,55 @@ def cdc(dsn: str, slot: str, publication: str, file_seconds: float, stop_after: 
 @click.option("--days", default=7, show_default=True)
 @click.option("--scale", default=0.02, show_default=True)
 @click.option("--seed", default=42, show_default=True)
-def demo(days: int, scale: float, seed: int) -> None:
+@click.option("--verbose", is_flag=True, help="Stream Dagster's event log and dbt's output here too.")
+def demo(days: int, scale: float, seed: int, verbose: bool) -> None:
     """Simulate a week at small scale, run the platform, print a summary."""
-    s = fb_settings.load()
-    started = time.perf_counter()
-    click.echo(f"1/3 simulating {days} days at scale {scale} into {s.home}")
-    _simulate(s, date(2026, 10, 29), days, scale, seed, None)
-    click.echo("2/3 running the platform through Dagster (landing → raw → dbt)")
-    status = _run()
-    click.echo("3/3 summary")
-    from .report import summary
+    from .console import RunConsole, log_file
 
-    click.echo(summary(s.duckdb_path))
-    click.echo(f"demo finished in {time.perf_counter() - started:.1f}s; warehouse: {s.duckdb_path}")
+    s = fb_settings.load()
+    _check_warehouse_free(s)
+    started = time.perf_counter()
+    with RunConsole(log_file(s.home, "demo"), verbose) as out:
+        reused = _reused(s)
+        if reused:
+            out.say(f"reusing {s.home}: {reused}")
+        with out.step(f"1/3 simulating {days} days at scale {scale} (seed {seed}) into {s.home}"):
+            _simulate(s, date(2026, 10, 29), days, scale, seed, None)
+        out.say("2/3 running the platform through Dagster (landing → raw → dbt)")
+        status = _run(out, s)
+        out.say("3/3 summary")
+        from .report import summary
+
+        out.say(summary(s.duckdb_path))
+        out.say(f"demo {status.upper()} in {time.perf_counter() - started:.1f}s; warehouse: {s.duckdb_path}")
     # Held finance marts are the expected outcome on simulated data full of injected defects.
     sys.exit(1 if status == "failed" else 0)
+
+
+def _reused(s: fb_settings.Settings) -> str | None:
+    """What an earlier demo left that this one builds on (the same seed re-delivers identical files)."""
+    if not s.duckdb_path.exists():
+        return None
+    import duckdb
+
+    con = duckdb.connect(str(s.duckdb_path), read_only=True)
+    try:
+        files = con.execute("SELECT count(*) FROM audit.file_ledger").fetchone()[0]
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+    return (f"the warehouse already holds {files:,} landed file(s) in its ledger; identical re-deliveries "
+            f"load nothing twice and dbt builds incrementally")
+
+
+@main.command()
+def manifest() -> None:
+    """Parse the dbt project into the manifest the Dagster code location loads (`make manifest`)."""
+    from .dbt_runtime import prepare_manifest
+
+    path, seconds = prepare_manifest()
+    click.echo(f"dbt manifest: {path} (parsed in {seconds:.1f}s)")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import os
 
-from dagster import (AssetSelection, Definitions, build_sensor_for_freshness_checks, define_asset_job,
-                     in_process_executor, multiprocess_executor)
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor, multiprocess_executor
 
 from . import settings as fb_settings
 from .defs import alerts, automation, ingest, quality, transform
@@ -25,12 +24,11 @@ def _keys(assets_def, schema: str | None = None):
 
 operations_marts = _keys(transform.dbt_operations, "marts")
 nightly_tables = _keys(transform.dbt_reconciliation) + _keys(transform.dbt_finance)
-sla_checks = quality.freshness_checks(operations_marts, nightly_tables)
 blocking_check_keys = [k for c in quality.row_checks for k in c.check_keys if c.check_specs_by_output_name and
                        next(iter(c.check_specs_by_output_name.values())).blocking]
 
 everything = define_asset_job(
-    "ingest_and_build", selection=AssetSelection.all() - AssetSelection.checks(*sla_checks, quality.missing_files),
+    "ingest_and_build", selection=AssetSelection.all() - AssetSelection.checks(quality.missing_files),
     description="Pull and load every new file, then build every dbt model (the `foodbank run` command).")
 
 
@@ -48,15 +46,13 @@ def build_definitions(s: fb_settings.Settings) -> Definitions:
     """The code location for one environment's settings (tests build one per temporary warehouse)."""
     return Definitions(
         assets=[*ingest.landing_specs, *ingest.landing_assets, *ingest.raw_assets, *transform.dbt_models],
-        asset_checks=[*quality.data_quality_checks, *sla_checks],
+        asset_checks=quality.data_quality_checks,
         jobs=[everything, automation.operations_refresh, automation.nightly_close, automation.expected_files],
         schedules=[automation.nightly_close_schedule, automation.expected_files_schedule],
         sensors=[
             automation.new_files_sensor, automation.late_data_sensor,
-            build_sensor_for_freshness_checks(freshness_checks=sla_checks, name="freshness_checks_sensor",
-                                              minimum_interval_seconds=60),
-            alerts.build_check_alert_sensor({"data_quality": blocking_check_keys,
-                                             "freshness": [k for c in sla_checks for k in c.check_keys]}),
+            alerts.build_check_alert_sensor({"data_quality": blocking_check_keys},
+                                            freshness_keys=operations_marts + nightly_tables),
             alerts.run_failure_alert,
         ],
         resources=resources_for(s),

@@ -11,6 +11,7 @@ raw is the same dbt project on either warehouse.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -27,6 +28,29 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     return con
+
+
+def lock_holder(path: Path | str) -> str | None:
+    """Who holds the DuckDB file's write lock ("PID 123 (python3 -m …)"), or None when it is free.
+
+    DuckDB lets one process write a file; a second writer gets an IO error naming the holder's PID."""
+    if not Path(path).exists():
+        return None
+    try:
+        duckdb.connect(str(path)).close()
+        return None
+    except duckdb.IOException as e:
+        if "lock" not in str(e).lower():
+            raise
+        found = re.search(r"PID (\d+)", str(e))
+        if not found:
+            return "another process"
+        pid = found.group(1)
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except OSError:
+            command = ""
+        return f"PID {pid}" + (f" ({command})" if command else "")
 
 
 def raw_columns(table: SourceTable) -> list[tuple[str, str]]:

@@ -2,16 +2,18 @@
 
 The notifier itself is plain Python (`foodbank_platform.alerts`); this module decides *when* to call
 it. `check_alert_sensor` looks at the latest evaluation of every check worth waking somebody for
-(the blocking data-quality checks and the freshness checks that encode the SLAs) and alerts once per
-failed evaluation: the cursor remembers the evaluation ids already announced, so a failure is not
-repeated every minute, and a new failure after a recovery is announced again. `run_failure_alert`
-covers runs that fail outright (after their retries).
+(the blocking data-quality checks) and at the freshness state of every asset with an SLA (the
+`FreshnessPolicy` on its spec, evaluated by Dagster's freshness daemon), and alerts once per failed
+evaluation or failed freshness state: the cursor remembers what was already announced, so a failure
+is not repeated every minute, and a new failure after a recovery is announced again.
+`run_failure_alert` covers runs that fail outright (after their retries).
 """
 
 import json
 
-from dagster import (AssetCheckKey, ConfigurableResource, DefaultSensorStatus, RunFailureSensorContext,
+from dagster import (AssetCheckKey, AssetKey, ConfigurableResource, DefaultSensorStatus, RunFailureSensorContext,
                      SensorEvaluationContext, SkipReason, run_failure_sensor, sensor)
+from dagster._core.definitions.freshness import FreshnessState
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from .. import alerts
@@ -34,8 +36,7 @@ def alert_for(key: AssetCheckKey, record, kind: str) -> alerts.Alert:
     metadata = {k: getattr(v, "value", v) for k, v in (evaluation.metadata if evaluation else {}).items()}
     severity = evaluation.severity.value if evaluation else "ERROR"
     failed = metadata.get("failed_rows")
-    detail = f"{failed} finding(s) in {metadata.get('findings_table')}" if failed is not None else str(
-        metadata.get("dagster/freshness_params") or metadata.get("dagster/overdue_seconds") or "")
+    detail = f"{failed} finding(s) in {metadata.get('findings_table')}" if failed is not None else ""
     return alerts.Alert(
         title=f"check {key.name} failed", severity=severity, subject=key.asset_key.to_user_string(),
         detail=detail, kind=kind,
@@ -43,11 +44,21 @@ def alert_for(key: AssetCheckKey, record, kind: str) -> alerts.Alert:
     )
 
 
-def build_check_alert_sensor(check_keys_by_kind: dict[str, list[AssetCheckKey]], name: str = "check_alerts"):
+def freshness_alert(key: AssetKey, record) -> alerts.Alert:
+    return alerts.Alert(
+        title="freshness SLA missed", severity="ERROR", subject=key.to_user_string(),
+        detail=f"freshness state {record.freshness_state.value} since {record.updated_at.isoformat()}",
+        kind="freshness", facts={"updated_at": record.updated_at.isoformat()},
+    )
+
+
+def build_check_alert_sensor(check_keys_by_kind: dict[str, list[AssetCheckKey]],
+                             freshness_keys: list[AssetKey] = (), name: str = "check_alerts"):
     @sensor(name=name, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
-            description="Announces each new failed evaluation of a blocking or SLA check.")
+            description="Announces each new failed evaluation of a blocking check, and each asset whose "
+                        "freshness policy (SLA) turns to FAIL.")
     def _alerts(context: SensorEvaluationContext, alerting: AlertsResource):
-        announced: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
+        announced: dict[str, int | str] = json.loads(context.cursor) if context.cursor else {}
         notifier = alerting.notifier()
         sent = 0
         for kind, keys in check_keys_by_kind.items():
@@ -60,9 +71,17 @@ def build_check_alert_sensor(check_keys_by_kind: dict[str, list[AssetCheckKey]],
                 notifier.send(alert_for(key, record, kind))
                 announced[key.to_user_string()] = record.id
                 sent += 1
+        states = context.instance.get_freshness_state_records(list(freshness_keys)) if freshness_keys else {}
+        for key, record in sorted(states.items(), key=lambda kv: kv[0].to_user_string()):
+            marker = f"freshness:{key.to_user_string()}"
+            if record.freshness_state != FreshnessState.FAIL or announced.get(marker) == record.updated_at.isoformat():
+                continue
+            notifier.send(freshness_alert(key, record))
+            announced[marker] = record.updated_at.isoformat()
+            sent += 1
         context.update_cursor(json.dumps(announced, sort_keys=True))
         if not sent:
-            return SkipReason("no new failed checks")
+            return SkipReason("no new failed checks or freshness failures")
         return None
 
     return _alerts

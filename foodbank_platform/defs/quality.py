@@ -6,25 +6,21 @@ to `audit.dq_<rule>`. ERROR rules are `blocking`: they sit on the nightly reconc
 back the finance step of the same run. File-level rules show one check per raw table. The
 missing-files rule is about time, not rows: it is evaluated as of the run's `foodbank/as_of` tag (the
 schedule's tick), so a replayed tick gives the same answer.
-
-Also the SLA checks: freshness checks derived from the specs' freshness policies (operations marts
-10 minutes; nightly partitions by 06:00 Pacific), so a breach shows as a failed check in the UI and
-feeds the alert sensor.
 """
 
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey,
-                     Backoff, ConfigurableResource, MetadataValue, RetryPolicy, asset_check, build_last_update_freshness_checks,
-                     build_time_partition_freshness_checks, multi_asset_check)
+                     Backoff, ConfigurableResource, MetadataValue, RetryPolicy, asset_check,
+                     multi_asset_check)
 
 from .. import quality
 from ..quality import Check, Outcome
 from ..sources import catalog
 from .ingest import raw_key
 from .resources import SftpResource, WarehouseResource
-from .transform import PACIFIC, business_days
+from .transform import PACIFIC
 
 # A check waits on the warehouse like the loaders do; a held lock is worth a retry, not a red check.
 CHECK_RETRY = RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL)
@@ -53,9 +49,15 @@ def _result(outcome: Outcome, asset_key: AssetKey | None = None, count: int | No
     )
 
 
-def _day_range(context: AssetCheckExecutionContext) -> tuple[date, date]:
-    keys = context.op_execution_context.partition_key_range
-    return date.fromisoformat(keys.start), date.fromisoformat(keys.end) + timedelta(days=1)
+def _day_range(context: AssetCheckExecutionContext) -> tuple[date, date] | tuple[None, None]:
+    """The business days of the run (its partition or partition range): a day-scoped rule looks at
+    those days only. Outside a partitioned run (a check launched on its own) it looks at every day."""
+    tags = context.run.tags
+    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
+    last = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
+    if not first:
+        return None, None
+    return date.fromisoformat(first), date.fromisoformat(last) + timedelta(days=1)
 
 
 class QualityResource(ConfigurableResource):
@@ -74,7 +76,7 @@ def row_check(check: Check):
     @asset_check(
         asset=_key(check.asset), name=check.name, description=check.description,
         blocking=check.blocks_finance, additional_deps=[_key(r) for r in check.reads],
-        partitions_def=business_days if check.partitioned else None, retry_policy=CHECK_RETRY,
+        retry_policy=CHECK_RETRY,
         metadata={"severity": check.severity, "findings_table": check.table},
     )
     def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
@@ -157,13 +159,3 @@ def legacy_deliveries(sftp: SftpResource) -> list[tuple[str, datetime]]:
 row_checks = [row_check(c) for c in quality.CHECKS if not c.per_source_table]
 table_checks = [per_table_check(c) for c in quality.CHECKS if c.per_source_table]
 data_quality_checks = [*row_checks, *table_checks, missing_files]
-
-
-def freshness_checks(operations_marts: list[AssetKey], nightly: list[AssetKey]) -> list:
-    """SLA checks for the UI and alerts, mirroring the freshness policies on the specs."""
-    return [
-        *build_last_update_freshness_checks(assets=operations_marts, lower_bound_delta=timedelta(minutes=10),
-                                            severity=AssetCheckSeverity.WARN),
-        *build_time_partition_freshness_checks(assets=nightly, deadline_cron="0 6 * * *", timezone=PACIFIC,
-                                               severity=AssetCheckSeverity.ERROR),
-    ]

@@ -15,6 +15,7 @@ from dagster import ConfigurableResource
 
 from .. import settings as fb_settings
 from .. import warehouse
+from ..dbt_runtime import dbt_resource
 from ..landing.store import LandingStore, open_store
 
 
@@ -64,8 +65,6 @@ class WarehouseResource(ConfigurableResource):
 
 def build_resources(s: fb_settings.Settings | None = None) -> dict:
     s = s or fb_settings.load()
-    from .transform import dbt_resource
-
     return {
         "landing": LandingResource(uri=s.landing_uri),
         "sftp": SftpResource(uri=s.sftp_uri, key_path=s.sftp_key, known_hosts_path=s.sftp_known_hosts),

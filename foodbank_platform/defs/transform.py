@@ -14,27 +14,24 @@ The dbt tags decide the path:
   day whose findings must keep the finance marts from publishing. A backfill of any range runs as one
   dbt invocation (`BackfillPolicy.single_run()`), passing the range's last day as `publish_through`.
 
-Freshness (the SLAs of DESIGN.md) is declared on the specs here: operations marts at most 10
+The manifest is prepared beforehand (`foodbank manifest`, see `dbt_runtime.py`); this module only
+reads it. Freshness (the SLAs of docs/design.md) is declared on the specs here: operations marts at most 10
 minutes old, nightly tables materialised by 06:00 Pacific each day.
 """
 
 import json
-import os
-import sys
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any, Mapping
 
 from dagster import (AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, Backoff, DailyPartitionsDefinition,
                      FreshnessPolicy, RetryPolicy)
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from .. import settings as fb_settings
 from .. import warehouse as fb_warehouse
+from ..dbt_runtime import manifest_path
 from ..ingest import ledger
 from .resources import WarehouseResource
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 PACIFIC = "America/Los_Angeles"
 
 # One partition per Pacific business day. The simulator's calendar starts in 2026; production keeps
@@ -92,28 +89,7 @@ class FoodbankTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(freshness_policy=policy) if policy else spec
 
 
-def dbt_project(s: fb_settings.Settings | None = None) -> DbtProject:
-    s = s or fb_settings.load()
-    # dbt reads the warehouse path from the environment (profiles.yml), like every FOODBANK_* value.
-    os.environ.setdefault("FOODBANK_DUCKDB_PATH", str(s.duckdb_path))
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=s.dbt_target)
-    if not project.manifest_path.exists():
-        # A fresh clone has no manifest yet; `dbt parse` makes one (the container does it at build time).
-        project.preparer.prepare(project)
-    return project
-
-
-def dbt_executable() -> str:
-    """The dbt beside this interpreter (the venv), so an un-activated venv still finds it."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
-
-
-def dbt_resource(s: fb_settings.Settings | None = None) -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(s), dbt_executable=dbt_executable())
-
-
-PROJECT = dbt_project()
+MANIFEST = manifest_path()
 TRANSLATOR = FoodbankTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
@@ -139,7 +115,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: dict[s
     yield from dbt.cli(args, context=context).stream()
 
 
-@dbt_assets(manifest=PROJECT.manifest_path, dagster_dbt_translator=TRANSLATOR, name="dbt_operations",
+@dbt_assets(manifest=MANIFEST, dagster_dbt_translator=TRANSLATOR, name="dbt_operations",
             exclude="tag:nightly", retry_policy=DBT_RETRY, pool="warehouse_writer")
 def dbt_operations(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     # Every dbt source must exist, even for a source that has delivered nothing yet (a fresh warehouse).
@@ -149,7 +125,7 @@ def dbt_operations(context: AssetExecutionContext, dbt: DbtCliResource, warehous
     yield from _build(context, dbt, operations_vars(context))
 
 
-_NIGHTLY = dict(manifest=PROJECT.manifest_path, dagster_dbt_translator=TRANSLATOR, partitions_def=business_days,
+_NIGHTLY = dict(manifest=MANIFEST, dagster_dbt_translator=TRANSLATOR, partitions_def=business_days,
                 backfill_policy=BackfillPolicy.single_run(), retry_policy=DBT_RETRY, pool="warehouse_writer")
 
 
