@@ -10,13 +10,12 @@ COPY foodbank_platform ./foodbank_platform
 # Exact pins from pyproject.toml; `prod` adds dagster-postgres for the run/event storage.
 RUN /opt/venv/bin/pip install ".[prod]"
 COPY dbt_project ./dbt_project
-# Parse against the Snowflake target: the profile only needs to render (no connection is made), and
-# the manifest in dbt_project/target is what the dbt assets load.
-RUN cd dbt_project \
- && FOODBANK_DBT_TARGET=prod SNOWFLAKE_ACCOUNT=build SNOWFLAKE_USER=build \
-    /opt/venv/bin/dbt parse --profiles-dir . --target prod \
- && test -s target/manifest.json \
- && rm -rf logs
+# The manifest the dbt assets load, prepared the way `make manifest` does (`foodbank manifest`, the dbt
+# of this venv), against the Snowflake target: the profile only needs to render, no connection is made.
+# `python -m` from the app folder, so the package finds dbt_project/ beside it.
+RUN FOODBANK_ENV=prod SNOWFLAKE_ACCOUNT=build SNOWFLAKE_USER=build /opt/venv/bin/python -m foodbank_platform.cli manifest \
+ && test -s dbt_project/target/manifest.json \
+ && rm -rf dbt_project/logs
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \

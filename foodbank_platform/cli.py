@@ -203,8 +203,8 @@ def _reused(s: fb_settings.Settings) -> str | None:
         return None
     finally:
         con.close()
-    return (f"the warehouse already holds {files:,} landed file(s) in its ledger; identical re-deliveries "
-            f"load nothing twice and dbt builds incrementally")
+    return (f"the warehouse already holds {files:,} landed file(s); the same seed delivers the same files, "
+            f"which the ledger recognises (nothing loads twice), and dbt builds on what is there")
 
 
 @main.command()

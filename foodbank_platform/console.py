@@ -180,7 +180,11 @@ class _RunWatcher(logging.Handler):
             self._checked(event.event_specific_data)
         elif kind == DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
-            message = (error.message if error else event.message or "").strip().splitlines()
+            # Dagster wraps the error raised by the step; the person wants the one at the bottom.
+            root = error
+            while root is not None and root.cause is not None:
+                root = root.cause
+            message = (root.message if root else event.message or "").strip().splitlines()
             self.failures.append((event.step_key, error.cls_name if error else "", message[0] if message else ""))
         elif kind == DagsterEventType.STEP_START:
             self.current = event.step_key

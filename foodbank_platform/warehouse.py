@@ -1,6 +1,6 @@
 """The one place that talks to the local warehouse (DuckDB).
 
-Schemas follow DESIGN.md: `raw` (append-only, one table per catalog entry), `staging`,
+Schemas follow docs/design.md: `raw` (append-only, one table per catalog entry), `staging`,
 `canonical`, `reconciliation`, `marts` (built by dbt) and `audit` (ledger, quarantine, findings).
 Raw tables are created from the catalog, so a new source table needs no DDL by hand; a column the
 source adds at the end is added here as text the first time a file carries it.

@@ -59,7 +59,7 @@ def test_ui_lineage_checks_automation_and_backfill(webserver):
 
         page.goto(base + "/automation")
         for name in ["new_files_sensor", "late_data_sensor", "nightly_close_schedule", "expected_files_schedule",
-                     "freshness_checks_sensor", "check_alerts", "run_failure_alert"]:
+                     "check_alerts", "run_failure_alert"]:
             page.get_by_text(name, exact=True).first.wait_for()
         page.screenshot(path=str(ARTIFACTS / "ui-automation.png"))
 

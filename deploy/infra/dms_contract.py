@@ -1,6 +1,6 @@
 """The DMS settings of the source contract, in one place.
 
-`shared/contracts/SOURCES.md` fixes how DMS writes files to the landing bucket, and the loader, the
+`docs/source_contracts.md` fixes how DMS writes files to the landing bucket, and the loader, the
 local CDC stand-in and the simulator all read files of exactly that shape. A drift between what the
 stack deploys and what the readers expect would silently corrupt raw (a missing header, a different
 NULL token), so the stack and the tests both take the settings from here; the tests also check this

@@ -11,7 +11,8 @@
   days their rows belong to, and re-runs the nightly close for each of those days that was already
   published (a day not yet closed is left to the schedule).
 - **Clock checks.** `expected_files_schedule` evaluates the missing-files check every 15 minutes
-  with the tick's time; `freshness_checks_sensor` evaluates the SLA freshness checks.
+  with the tick's time. The SLAs are `FreshnessPolicy`s on the specs (`defs/transform.py`), which
+  Dagster's freshness daemon evaluates; `check_alerts` (`defs/alerts.py`) announces a failed one.
 
 DuckDB has one writer: every writing op is in the `warehouse_writer` pool (one slot), and the
 nightly runs are queued one at a time by their `foodbank/path` tag (deploy/dagster.yaml).
@@ -74,7 +75,7 @@ def _operations_keys() -> list[AssetKey]:
 
 def _checks_for(keys: list[AssetKey]) -> list:
     """The row-level checks (dbt tests, data quality) of these assets; not the clock-driven ones
-    (missing files, freshness), which their own schedule and sensor evaluate."""
+    (missing files), which its own schedule evaluates."""
     wanted = set(keys)
     defs_with_checks = [transform.dbt_operations, *quality.row_checks, *quality.table_checks]
     return sorted((k for d in defs_with_checks for k in d.check_keys if k.asset_key in wanted), key=str)

@@ -67,7 +67,7 @@ class Manifest:
         return cls(**json.loads(Path(path).read_text()))
 
 
-# What each defect looks like and, for the reconciliations of SOURCES.md §C, where it must show:
+# What each defect looks like and, for the reconciliations of docs/source_contracts.md §C, where it must show:
 # receipts (WMS vs intake by donation_id): exactly `receipts_without_intake`; receipts vs TEFAP BOL
 # lines: none (quantities always agree; SKUs may differ); distributions (WMS vs shipment lines vs
 # order lines, by shipment_line_id / order_line_id): exactly `distributions_without_shipment`

@@ -22,7 +22,12 @@ def test_ci_lints_tests_builds_dbt_infra_and_image():
     ci = load("ci.yml")
     jobs = ci["jobs"]
     assert "ruff check" in commands(jobs["lint"])
-    assert "make test" in commands(jobs["test"])
+    # The test job is .ci/run: the README's two commands, the demo with no virtual environment on PATH.
+    assert ".ci/run" in commands(jobs["test"])
+    ci_run = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if not line.startswith("#")]
+    assert "make test" in ci_run
+    assert any(line.startswith("env -i ") and "PATH=/usr/local/bin:/usr/bin:/bin" in line and line.endswith("make demo")
+               for line in ci_run)
     assert set(jobs["dbt"]["strategy"]["matrix"]["target"]) == {"local", "snowflake"}
     dbt = commands(jobs["dbt"])
     assert "dbt parse" in dbt and "dbt compile" in dbt and "--target prod" in dbt

@@ -1,4 +1,4 @@
--- One database, one schema per layer of the flow (DESIGN.md): raw -> staging -> canonical ->
+-- One database, one schema per layer of the flow (docs/design.md): raw -> staging -> canonical ->
 -- reconciliation, marts; audit holds the file ledger, quarantine, restatements and retention log.
 -- Run by schemachange as the deploy role (deploy/README.md); {{ database }} comes from its vars.
 CREATE DATABASE IF NOT EXISTS {{ database }};

@@ -1,4 +1,4 @@
--- One file format per contract format (shared/contracts/SOURCES.md).
+-- One file format per contract format (docs/source_contracts.md).
 USE DATABASE {{ database }};
 -- DMS CSV: header row, RFC 4180 quoting (text may contain newlines), NULL is the unquoted \N and an
 -- empty quoted string stays '' (EMPTY_FIELD_AS_NULL = FALSE), UTF-8, \n rows. A column added at the
