@@ -83,8 +83,10 @@ def run(nightly: bool, verbose: bool) -> None:
 
     s = fb_settings.load()
     _check_warehouse_free(s)
+    started = time.perf_counter()
     with RunConsole(log_file(s.home, "run"), verbose) as out:
         status = _run(out, s, nightly)
+        out.say(f"run {status.upper()} in {time.perf_counter() - started:.1f}s; full log: {out.log_path}")
     sys.exit({"ok": 0, "failed": 1, "held": 3}[status])
 
 

@@ -66,7 +66,6 @@ class Outcome:
     seconds: float
     held_steps: list[str]
     failure: str | None  # "step: first error line" of the first failed step that is not a hold
-    figures: dict[str, Counter]
 
 
 class RunConsole:
@@ -139,10 +138,8 @@ class _RunWatcher(logging.Handler):
         self.label = label
         keys = job.asset_layer.selected_asset_keys
         self.partitioned = job.partitions_def is not None
-        self.stages: dict[str, Stage] = {}
-        for key in sorted(keys, key=lambda k: k.to_user_string()):
-            name = "close" if self.partitioned else stage_of(key)
-            self.stages.setdefault(name, Stage(name, 0)).total += 1
+        names = Counter("close" if self.partitioned else stage_of(k) for k in keys)
+        self.stages = {n: Stage(n, names[n]) for n in ("pull", "load", "dbt", "close") if names[n]}
         self.stages["checks"] = Stage("checks", sum(len(d.assets_def.check_keys) for d in job.asset_layer.data))
         self.by_day: dict[str, Counter] = defaultdict(Counter)
         self.days = days
@@ -270,8 +267,7 @@ class _RunWatcher(logging.Handler):
                          ", ".join(sorted(self.failed_checks) or held))
         if failure:
             self.out.say(f"  FAILED at step {failure}")
-        return Outcome(self.label, result.run_id, status, seconds, held, failure,
-                       {n: s.figures for n, s in self.stages.items()})
+        return Outcome(self.label, result.run_id, status, seconds, held, failure)
 
     def _print_days(self) -> None:
         for day in self.days:
