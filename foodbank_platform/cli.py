@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import sysconfig
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,13 +21,33 @@ from . import settings as fb_settings
 from . import warehouse as fb_warehouse
 
 
+# The local instance keeps production's limits (deploy/dagster.yaml): one writer op at a time in the
+# `warehouse_writer` pool and one nightly close at a time, so the UI's runs queue instead of fighting
+# over DuckDB's single writer. Locally also one run at a time: a DuckDB file takes one writing process.
+LOCAL_INSTANCE = """\
+# Written by `foodbank` (cli.py, LOCAL_INSTANCE) when missing: the instance `foodbank run`, `demo` and `dev` share.
+concurrency:
+  pools:
+    default_limit: 1
+    granularity: op
+  runs:
+    max_concurrent_runs: 1
+    tag_concurrency_limits:
+      - key: foodbank/path
+        value: nightly
+        limit: 1
+telemetry:
+  enabled: false
+"""
+
+
 def _dagster_home(s: fb_settings.Settings) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or s.home / "dagster")
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
     cfg = home / "dagster.yaml"
     if not cfg.exists():
-        cfg.write_text("telemetry:\n  enabled: false\n")
+        cfg.write_text(LOCAL_INSTANCE)
     return home
 
 
@@ -207,6 +228,19 @@ def _reused(s: fb_settings.Settings) -> str | None:
         con.close()
     return (f"the warehouse already holds {files:,} landed file(s); the same seed delivers the same files, "
             f"which the ledger recognises (nothing loads twice), and dbt builds on what is there")
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+              add_help_option=False)
+@click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
+def dev(dagster_args: tuple[str, ...]) -> None:
+    """The Dagster UI and daemon (`dagster dev`) on the instance `run` and `demo` write to (`make dev`).
+
+    Every argument goes to `dagster dev` (`-p 3001`; `--help` is dagster dev's)."""
+    home = _dagster_home(fb_settings.load())
+    exe = Path(sysconfig.get_path("scripts")) / "dagster"  # this environment's, never PATH's
+    click.echo(f"Dagster instance: {home}")
+    os.execv(exe, [str(exe), "dev", "-m", "foodbank_platform.definitions", *dagster_args])
 
 
 @main.command()

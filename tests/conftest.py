@@ -1,4 +1,5 @@
-"""Shared fixtures: the contract samples laid out as a landing zone, and a loaded warehouse."""
+"""Shared fixtures: the contract samples laid out as a landing zone; the loopback services of
+`fixtures_services.py` are registered here as a plugin, so every test module can ask for them."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "samples"
+pytest_plugins = ["fixtures_services"]
 
 
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
-    assert SAMPLES.exists(), f"contract samples not found at {SAMPLES}"
-    return SAMPLES
+    """The contract's sample files (copied from the source contract; layout `dms/...`, `sftp/outbound/...`)."""
+    samples = Path(__file__).resolve().parent / "fixtures" / "contract_samples"
+    assert samples.exists(), f"contract samples not found at {samples}"
+    return samples
 
 
 @pytest.fixture(scope="session")

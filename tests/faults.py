@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from dbt_support import run_dbt
 from fingerprint import fingerprint
 
 from foodbank_platform import warehouse
@@ -31,7 +32,6 @@ from foodbank_platform.landing.sftp import LocalSource
 from foodbank_platform.landing.store import LocalStore
 from foodbank_platform.sources import catalog
 
-REPO = Path(__file__).resolve().parents[1]
 CYCLE_SECONDS = 6 * 3600
 LINEAGE = {"source_file", "source_row_number", "_source_loaded_at"}
 COMPARED = ("canonical.inventory_events", "canonical.donations", "canonical.agency_orders",
@@ -235,14 +235,13 @@ def deliver(target: Target, batches: list[list[Drop]], kill: random.Random | Non
 
 
 def build(target: Target) -> None:
-    """staging → canonical → the daily balance, as the 10-minute path and the nightly close build them."""
-    env = {**os.environ, "FOODBANK_DUCKDB_PATH": str(target.db)}
-    cmd = [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(REPO / "dbt_project"),
-           "--profiles-dir", str(REPO / "dbt_project"), "--target", "local", "--quiet",
-           "--select", "+inventory_daily_balance +fulfillment_line_items +agency_orders +donations",
-           "--exclude-resource-type", "test", "unit_test",
-           "--vars", json.dumps({"as_of_date": "2026-11-28", "publish_through": "2026-11-27"})]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO)
+    """staging → canonical → the daily balance, as the 10-minute path and the nightly close build them.
+    dbt's target and log folders are the target's own (`run_dbt`), never the project's."""
+    done = run_dbt(["build", "--target", "local", "--quiet",
+                    "--select", "+inventory_daily_balance +fulfillment_line_items +agency_orders +donations",
+                    "--exclude-resource-type", "test", "unit_test",
+                    "--vars", json.dumps({"as_of_date": "2026-11-28", "publish_through": "2026-11-27"})],
+                   target.root / "dbt", {"FOODBANK_DUCKDB_PATH": str(target.db)})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 

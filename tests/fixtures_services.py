@@ -1,14 +1,16 @@
-"""Real services on loopback for the tests of the real sources: S3 (moto's server), SFTP (asyncssh)
-and a throw-away PostgreSQL with logical replication.
+"""Real services on loopback for the tests: S3 (moto's server), SFTP (asyncssh), a throw-away
+PostgreSQL with logical replication, and an HTTP server that records webhook posts.
 
-Import the fixtures you need into a test module (`from fixtures_services import s3_server, ...`).
-They are session-scoped because each costs seconds to start, and every one binds 127.0.0.1 on a
-free port so parallel sessions on the same machine do not collide.
+A pytest plugin (`pytest_plugins` in tests/conftest.py): test modules just name the fixtures. The
+servers are session-scoped (so, under xdist, one per worker) because each costs seconds to start;
+every one binds 127.0.0.1 on a free port so parallel workers and sessions do not collide. What a test
+sees of them is its own: a fresh bucket, an emptied SFTP folder, a fresh database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -18,6 +20,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -36,14 +39,17 @@ def s3_endpoint() -> str:
     """An S3 API server (moto) on loopback; credentials are moto's dummies, set for boto3."""
     from moto.server import ThreadedMotoServer
 
+    env = pytest.MonkeyPatch()  # set while the server lives, restored after it
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
                         ("AWS_DEFAULT_REGION", "us-east-1")):
-        os.environ.setdefault(name, value)
+        if name not in os.environ:
+            env.setenv(name, value)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"
     server.stop()
+    env.undo()
 
 
 @pytest.fixture
@@ -102,10 +108,13 @@ def _sftp_factory(root: Path, drops: dict):
         def __init__(self, chan):
             super().__init__(chan, chroot=str(root).encode())
 
-        def read(self, file_obj, offset, size):
+        async def read(self, file_obj, offset, size):
             limit = drops.get("after_bytes")
             if limit is not None and drops["done"] + size > limit:
                 drops.update(after_bytes=None, dropped=self.connection)
+                # abort() discards what is still buffered: let the replies already served reach the
+                # client first, so the drop lands mid-file (as a real one does) on a busy machine too.
+                await asyncio.sleep(0.5)
                 self.connection.abort()
                 raise asyncssh.SFTPConnectionLost("dropped by the test")
             if limit is not None:
@@ -125,7 +134,7 @@ def _sftp_factory(root: Path, drops: dict):
 
 
 @pytest.fixture(scope="session")
-def sftp_server():
+def sftp_service():
     """A real SFTP server (asyncssh) on loopback, chrooted to a temp folder with `/outbound`."""
     import asyncssh
 
@@ -162,6 +171,42 @@ def sftp_server():
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def sftp_server(sftp_service):
+    """The session's SFTP server with `/outbound` emptied and no drop armed: a test sees only its own files."""
+    outbound = sftp_service.root / "outbound"
+    shutil.rmtree(outbound)
+    outbound.mkdir()
+    sftp_service.drops.clear()
+    sftp_service.drops["after_bytes"] = None
+    return sftp_service
+
+
+# --- a webhook receiver -------------------------------------------------------------------------
+
+@pytest.fixture
+def webhook_server():
+    """(URL, list of received posts): an HTTP server on loopback that records each JSON POST."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append({"path": self.path, "type": self.headers["Content-Type"], "body": json.loads(body)})
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hooks/foodbank", received
+    server.shutdown()
+    server.server_close()
 
 
 # --- PostgreSQL with logical replication --------------------------------------------------------

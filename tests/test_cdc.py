@@ -18,7 +18,6 @@ from decimal import Decimal
 import psycopg2
 import pytest
 
-from fixtures_services import pg_logical, source_dsn  # noqa: F401  (pytest fixtures)
 from foodbank_platform.cdc import pgoutput
 from foodbank_platform.cdc.capture import lsn_to_int, run_capture
 from foodbank_platform.cdc.dms_layout import cdc_key, change_seq, load_key, pg_value

@@ -10,37 +10,12 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from datetime import date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import duckdb
 import pytest
 
 from foodbank_platform import alerts, quality, watch
-
-
-@pytest.fixture()
-def webhook_server():
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's name
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append({"path": self.path, "type": self.headers["Content-Type"], "body": json.loads(body)})
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hooks/foodbank", received
-    server.shutdown()
-    server.server_close()
 
 
 ALERT = alerts.Alert(title="check negative_balances failed", severity="ERROR",

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from dagster import (AssetCheckResult, AssetCheckSeverity, AssetKey, DagsterInstance, Definitions, MaterializeResult,
+import yaml
+from dagster import (AssetCheckResult, AssetCheckSeverity, DagsterInstance, Definitions, MaterializeResult,
                      asset, asset_check, define_asset_job)
 
 from foodbank_platform import dbt_runtime
@@ -114,6 +115,29 @@ def test_a_locked_warehouse_is_one_line_naming_the_file_and_the_holder(tmp_path)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert str(db) in lines[0] and f"PID {holder.pid}" in lines[0] and "Traceback" not in done.stderr
+
+
+# ------------------------------------------------------------------ the UI on the demo's instance
+
+def test_dev_opens_the_instance_run_and_demo_write_to_with_productions_limits(tmp_path, monkeypatch):
+    """`foodbank dev` (make dev) in a bare shell: this environment's `dagster dev`, on $FOODBANK_HOME's
+    Dagster instance, whose pools and run queue are production's (deploy/dagster.yaml)."""
+    home = tmp_path / "home"
+    env = {"HOME": os.environ.get("HOME", "/root"), "PATH": BARE_PATH, "FOODBANK_HOME": str(home)}
+    done = subprocess.run([str(FOODBANK), "dev", "--help"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"Dagster instance: {home / 'dagster'}" in done.stdout
+    assert "Usage: dagster dev" in done.stdout  # exec'd the environment's dagster with the extra argument
+
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    with DagsterInstance.get() as instance:
+        config = instance.get_concurrency_config()
+    production = yaml.safe_load((REPO / "deploy" / "dagster.yaml").read_text())["concurrency"]
+    assert config.pool_config.default_pool_limit == production["pools"]["default_limit"] == 1
+    nightly = {"key": "foodbank/path", "value": "nightly", "limit": 1}
+    assert nightly in config.run_queue_config.tag_concurrency_limits
+    assert nightly in production["runs"]["tag_concurrency_limits"]
+    assert config.run_queue_config.max_concurrent_runs == 1  # one DuckDB writer process locally
 
 
 # ------------------------------------------------------------------ dbt without PATH

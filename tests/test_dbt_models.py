@@ -14,17 +14,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from test_dbt_support import (DBT_VARS, EXPECTED_STATUSES, LATE_CORRECTION, add_raw_rows, build_raw_warehouse, query,
-                              run_dbt, utcnow)
+from dbt_support import (DBT_VARS, EXPECTED_STATUSES, LATE_CORRECTION, add_raw_rows, build_raw_warehouse, query,
+                         run_dbt, utcnow)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
-def dbt_duckdb(tmp_path_factory):
+def dbt_duckdb(tmp_path_factory, samples_dir):
     """(warehouse path, first build, second build after a late correction)."""
     home = tmp_path_factory.mktemp("dbt_duckdb")
-    path = build_raw_warehouse(home)
+    path = build_raw_warehouse(home, samples_dir)
     env = {"FOODBANK_DUCKDB_PATH": str(path)}
     first = run_dbt(["build", "--vars", DBT_VARS], home, env)
     assert first.returncode == 0, first.stdout[-6000:]

@@ -19,8 +19,8 @@ import duckdb
 import pytest
 
 from foodbank_platform.sources import catalog
-from test_dbt_support import (REPO, DBT_VARS, EXPECTED_STATUSES, LATE_CORRECTION, build_raw_warehouse, insert_sql,
-                              run_dbt, utcnow, with_lineage)
+from dbt_support import (REPO, DBT_VARS, EXPECTED_STATUSES, LATE_CORRECTION, build_raw_warehouse, insert_sql,
+                         run_dbt, utcnow, with_lineage)
 
 sys.path.insert(0, str(REPO))  # deploy/ is a top-level folder, not an installed package
 from deploy.snowflake import sqlgen  # noqa: E402
@@ -58,14 +58,14 @@ def insert_rows(cur, rows_by_table: dict[str, list[dict]], prefix: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def snowflake_emulator(tmp_path_factory):
+def snowflake_emulator(tmp_path_factory, samples_dir):
     """(cursor on the emulator after two builds, first build, second build)."""
     fakesnow = pytest.importorskip("fakesnow")
     import snowflake.connector
 
     logging.getLogger("fakesnow").setLevel(logging.WARNING)
     home = tmp_path_factory.mktemp("dbt_snowflake")
-    duck_path = build_raw_warehouse(home)
+    duck_path = build_raw_warehouse(home, samples_dir)
     with fakesnow.server() as conn_kwargs:
         con = snowflake.connector.connect(**conn_kwargs)
         cur = con.cursor()

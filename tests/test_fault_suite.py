@@ -3,7 +3,8 @@
 One simulation (3 days over the autumn DST change, default business defects, no delivery faults)
 is delivered cleanly in order once, and then once per fault. After each, the canonical tables and
 the daily balance must be identical (content hashes) to the clean run, with no duplicate business
-keys. Malformed files (fault g) are covered by `test_bad_input.py`, whose corpus this summary counts.
+keys. Malformed files (fault g) are covered by `test_bad_input.py`, whose corpus the summary counts;
+the summary line (what each fault replayed) is printed when the module ends, whatever ran first.
 """
 
 from __future__ import annotations
@@ -17,10 +18,26 @@ import faults
 from faults import Target
 from foodbank_platform.simulator import DefectRates, SimulationConfig, simulate
 from foodbank_platform.sources import catalog
-from test_bad_input import CORPUS
+from malformed_corpus import CORPUS
 
 TXN = catalog.table("wms__inventory_transactions")
-TRIED: list[str] = []
+FAULTS: dict[str, str] = {}  # fault letter -> the test that replays it
+TRIED: list[str] = []  # what each fault test replayed, once it found the clean run's numbers
+
+
+def fault(letter: str):
+    def register(test):
+        FAULTS[letter] = test.__name__
+        return test
+    return register
+
+
+@pytest.fixture(scope="module", autouse=True)
+def summary():
+    yield
+    if TRIED:
+        tried = sorted(TRIED) + [f"(g) {len(CORPUS)} malformed files (test_bad_input.py)"]
+        print("\nfault suite: " + "; ".join(tried) + " -> canonical + daily balance identical to the clean run")
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +67,14 @@ def check_identical(clean, target, what: str) -> None:
     TRIED.append(what)
 
 
+@fault("a")
 def test_every_file_twice_in_shuffled_order(simulated, clean, tmp_path):
     target = Target(tmp_path)
     faults.deliver(target, faults.twice_shuffled(simulated, random.Random(1)))
     check_identical(clean, target, f"(a) {2 * len(simulated)} deliveries, each file twice, shuffled")
 
 
+@fault("b")
 def test_five_percent_of_files_one_to_three_days_late(simulated, clean, tmp_path):
     target = Target(tmp_path)
     delayed = faults.late(simulated, random.Random(2))
@@ -68,6 +87,7 @@ def test_five_percent_of_files_one_to_three_days_late(simulated, clean, tmp_path
     check_identical(clean, target, f"(b) {n_late} files 1-3 days late, incremental build in between")
 
 
+@fault("c")
 def test_dms_restart_replays_the_last_hour(simulated, clean, tmp_path):
     target = Target(tmp_path)
     replayed = faults.dms_restart(simulated, random.Random(3))
@@ -75,6 +95,7 @@ def test_dms_restart_replays_the_last_hour(simulated, clean, tmp_path):
     check_identical(clean, target, f"(c) 2 DMS restarts, {len(replayed) - len(simulated)} files replayed")
 
 
+@fault("d")
 def test_reload_of_the_inventory_ledger(simulated, clean, tmp_path):
     target = Target(tmp_path / "t")
     middle = sorted(d.at for d in simulated)[len(simulated) // 2]
@@ -84,6 +105,7 @@ def test_reload_of_the_inventory_ledger(simulated, clean, tmp_path):
                                    f"{datetime.fromtimestamp(middle, timezone.utc):%Y-%m-%d %H:%M}Z")
 
 
+@fault("e")
 def test_column_added_mid_stream(simulated, clean, tmp_path):
     target = Target(tmp_path)
     middle = sorted(d.at for d in simulated)[len(simulated) // 2]
@@ -98,6 +120,7 @@ def test_column_added_mid_stream(simulated, clean, tmp_path):
     check_identical(clean, target, f"(e) column pallet_id added to {TXN.raw_table} mid-stream")
 
 
+@fault("f")
 def test_loads_killed_at_random_points(simulated, clean, tmp_path):
     target = Target(tmp_path)
     kills = faults.deliver(target, faults.cycles(simulated), kill=random.Random(5))
@@ -105,7 +128,8 @@ def test_loads_killed_at_random_points(simulated, clean, tmp_path):
     check_identical(clean, target, f"(f) {kills} loads killed with SIGKILL and re-run")
 
 
-def test_zz_summary(clean):
-    TRIED.append(f"(g) {len(CORPUS)} malformed files (test_bad_input.py)")
-    print("\nfault suite: " + "; ".join(TRIED) + " -> canonical + daily balance identical to the clean run")
-    assert len(TRIED) == 7, TRIED
+def test_every_fault_of_the_contract_has_its_test():
+    """Faults (a)-(f) each have a test here (which must find the clean run's numbers); (g) is the corpus."""
+    assert sorted(FAULTS) == list("abcdef"), FAULTS
+    assert all(name.startswith("test_") and callable(globals()[name]) for name in FAULTS.values())
+    assert CORPUS

@@ -22,7 +22,6 @@ import pandas as pd
 import psycopg2
 import pytest
 
-from fixtures_services import pg_logical, s3_bucket, s3_endpoint, sftp_server, source_dsn  # noqa: F401
 from foodbank_platform import warehouse
 from foodbank_platform.cdc.capture import lsn_to_int, run_capture
 from foodbank_platform.ingest.loader import load_new_files
@@ -35,7 +34,6 @@ from foodbank_platform.sources import catalog
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 T = catalog.table
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "samples" / "sftp" / "outbound"
 SKUS = ["CAN-VEG-0412", "CAN-FRU-0101", "DRY-RIC-0020", "PRO-PNB-0007"]
 LOCS = ["OAK-DRY-A01-03", "OAK-DRY-B02-01", "HAY-COOLER-C01-01"]
 
@@ -96,11 +94,12 @@ def _dbt_ops_10min(duckdb_path: Path, scratch: Path) -> float:
     return time.perf_counter() - started
 
 
-def _pull_sftp(server, store) -> list[str]:
+def _pull_sftp(server, store, samples_dir: Path) -> list[str]:
     # The contract samples, as the legacy tools put them on the server (marker and an old mtime).
-    for sample in SAMPLES.rglob("*"):
+    outbound = samples_dir / "sftp" / "outbound"
+    for sample in outbound.rglob("*"):
         if sample.is_file():
-            target = server.root / "outbound" / sample.relative_to(SAMPLES)
+            target = server.root / "outbound" / sample.relative_to(outbound)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(sample.read_bytes())
             os.utime(target, (time.time() - 600, time.time() - 600))
@@ -108,7 +107,7 @@ def _pull_sftp(server, store) -> list[str]:
         return [k for t in catalog.sftp_tables() for k in pull_feed(src, store, t)]
 
 
-def test_postgres_and_sftp_to_canonical(source_dsn, s3_bucket, s3_endpoint, sftp_server, tmp_path):
+def test_postgres_and_sftp_to_canonical(source_dsn, s3_bucket, s3_endpoint, sftp_server, samples_dir, tmp_path):
     rng = np.random.default_rng(7)
     now = datetime.now(timezone.utc).replace(microsecond=0)
     apply_changes(source_dsn, _activity(rng, 1, 30, now - timedelta(hours=2)))  # before capture: full load
@@ -120,7 +119,7 @@ def test_postgres_and_sftp_to_canonical(source_dsn, s3_bucket, s3_endpoint, sftp
     while not _query(source_dsn, "SELECT 1 FROM pg_replication_slots WHERE slot_name = 'dms_ops'"):
         time.sleep(0.05)
     apply_changes(source_dsn, _activity(rng, 31, 150, now))  # while capturing: CDC files
-    sftp_keys = _pull_sftp(sftp_server, store)
+    sftp_keys = _pull_sftp(sftp_server, store, samples_dir)
 
     # The freshness probe: one more receipt, committed now; the clock runs until it is in canonical.
     apply_changes(source_dsn, _activity(rng, 1001, 1, now)[:1])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_dbt_support import run_dbt
+from dbt_support import run_dbt
 
 from foodbank_platform import warehouse
 from foodbank_platform.ingest.loader import LoadReport, load_new_files

@@ -27,7 +27,6 @@ import duckdb
 import pytest
 
 from fingerprint import fingerprints
-from test_checks import webhook_server  # noqa: F401 - the loopback webhook fixture
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 START = date(2026, 10, 29)
@@ -61,9 +60,11 @@ def scenario(tmp_path_factory):
     env = {"FOODBANK_HOME": str(home), "FOODBANK_LANDING_URI": (home / "landing").as_uri(),
            "FOODBANK_SFTP_URI": (home / "sftp" / "outbound").as_uri(),
            "FOODBANK_DUCKDB_PATH": str(home / "warehouse.duckdb"), "FOODBANK_ENV": "local"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # dbt reads the warehouse path from the environment
-    try:
+    # dbt reads the warehouse path from the environment: set while the scenario runs, restored before
+    # the tests (which read only what it left behind), so no other test in this process sees it.
+    with pytest.MonkeyPatch.context() as patch:
+        for k, v in env.items():
+            patch.setenv(k, v)
         manifest = simulate(SimulationConfig(landing_root=home / "landing", sftp_root=home / "sftp" / "outbound",
                                              start_date=START, days=len(DAYS), scale=0.01, seed=13))  # seed 13: one on-hand snapshot arrives late
         from foodbank_platform.definitions import build_definitions
@@ -91,7 +92,8 @@ def scenario(tmp_path_factory):
         tick = datetime.combine(DAYS[-1] + timedelta(days=1), datetime.min.time()).replace(
             hour=3, minute=15, tzinfo=PACIFIC)
         scheduled = automation.nightly_close_schedule.evaluate_tick(
-            build_schedule_context(instance=instance, scheduled_execution_time=tick)).run_requests
+            build_schedule_context(instance=instance, scheduled_execution_time=tick,
+                                   repository_def=defs.get_repository_def())).run_requests
         s["scheduled"] = scheduled
         nightly = defs.resolve_job_def("nightly_close")
         s["nightly"] = nightly.execute_in_process(instance=instance, partition_key=scheduled[0].partition_key,
@@ -105,13 +107,7 @@ def scenario(tmp_path_factory):
             with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
                 prints.append(fingerprints(con, ("canonical", "reconciliation", "marts", "audit")))
         s["fingerprints"] = prints
-        yield s
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    yield s
 
 
 def _query(scenario, sql, params=()):

@@ -21,8 +21,7 @@ from pathlib import Path
 import duckdb
 import psycopg2
 import pytest
-from fixtures_services import pg_logical, s3_bucket, s3_endpoint, source_dsn  # noqa: F401  (pytest fixtures)
-from test_dbt_support import run_dbt
+from dbt_support import run_dbt
 
 from foodbank_platform import warehouse
 from foodbank_platform.cdc.capture import lsn_to_int, run_capture

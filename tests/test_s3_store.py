@@ -13,7 +13,6 @@ import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
 
-from fixtures_services import s3_bucket, s3_endpoint  # noqa: F401  (pytest fixtures)
 from foodbank_platform.landing.s3 import S3Store, split_s3_uri
 from foodbank_platform.landing.store import LocalStore, open_store
 

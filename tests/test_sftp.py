@@ -13,7 +13,7 @@ import time
 import asyncssh
 import pytest
 
-from fixtures_services import known_hosts_line, sftp_server  # noqa: F401  (pytest fixture)
+from fixtures_services import known_hosts_line
 from foodbank_platform.ingest.pull import pull_feed
 from foodbank_platform.landing.sftp import (HostKeyRejected, LocalSource, RemoteFile, SftpSource,
                                             backoff_delays, open_source, ready_files)

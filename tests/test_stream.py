@@ -22,7 +22,7 @@ from foodbank_platform.landing.store import LocalStore
 from foodbank_platform.simulator import SimulationConfig, simulate
 from foodbank_platform.sources import catalog
 
-from test_bad_input import CORPUS
+from malformed_corpus import CORPUS
 
 NOTE = b'I,1,"leaking cans\nsee QA note",x\n'
 

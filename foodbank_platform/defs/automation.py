@@ -20,13 +20,13 @@ nightly runs are queued one at a time by their `foodbank/path` tag (deploy/dagst
 
 import json
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
 from dagster import (AssetKey, AssetSelection, DefaultScheduleStatus, DefaultSensorStatus, RunRequest,
                      ScheduleEvaluationContext, SensorEvaluationContext, SensorResult, SkipReason,
-                     build_schedule_from_partitioned_job, define_asset_job, schedule, sensor)
+                     define_asset_job, schedule, sensor)
 
 from .. import watch
 from ..sources import catalog
@@ -47,9 +47,8 @@ operations_refresh = define_asset_job(
     "operations_refresh", selection=operations_selection, tags=OPERATIONS_TAGS,
     description="10-minute path: pull and load new files, rebuild the operations models, run their checks.")
 
-nightly_close = define_asset_job(
-    "nightly_close", selection=nightly_selection, partitions_def=transform.business_days,
-    tags=NIGHTLY_TAGS,
+nightly_close = define_asset_job(  # partitioned by business day, as its assets are
+    "nightly_close", selection=nightly_selection, tags=NIGHTLY_TAGS,
     description="Finance-grade close of one business day (or a range, as one run): reconciliations, "
                 "then the finance marts unless a blocking check fails.")
 
@@ -57,9 +56,13 @@ expected_files = define_asset_job(
     "expected_files", selection=AssetSelection.checks(quality.missing_files), tags=OPERATIONS_TAGS,
     description="Files expected but missing: shipments every 45 minutes in shipping hours, on-hand by 03:00.")
 
-nightly_close_schedule = build_schedule_from_partitioned_job(
-    nightly_close, name="nightly_close_schedule", hour_of_day=3, minute_of_hour=15,
-    default_status=DefaultScheduleStatus.RUNNING)
+@schedule(job=nightly_close, cron_schedule="15 3 * * *", execution_timezone=transform.PACIFIC,
+          default_status=DefaultScheduleStatus.RUNNING,
+          description="03:15 Pacific: close the previous business day (reconciliations, then finance).")
+def nightly_close_schedule(context: ScheduleEvaluationContext):
+    yesterday = (context.scheduled_execution_time.astimezone(ZoneInfo(transform.PACIFIC)).date()
+                 - timedelta(days=1)).isoformat()
+    return RunRequest(run_key=f"nightly-{yesterday}", partition_key=yesterday)
 
 
 @schedule(job=expected_files, cron_schedule="*/15 * * * *", execution_timezone=transform.PACIFIC,

@@ -69,7 +69,7 @@ def raw_asset(table: SourceTable):
     def _load(context: AssetExecutionContext, landing: LandingResource,
               warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.connect() as con:
-            report = loader.load_table(landing.store(), con, table, run_id=context.run_id)
+            report = loader.load_table(landing.store(), con, table, run_id=context.run.run_id)
         for f in report.files:
             if f.status == "failed":
                 context.log.error(f"file failed: {f.error}")

@@ -16,7 +16,6 @@ import psycopg2
 import pytest
 import yaml
 from deploy_tools import ROOT
-from fixtures_services import s3_endpoint  # noqa: F401 - moto server; serves ECS too
 
 PG = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
@@ -33,7 +32,7 @@ def dagster_database():
 
 
 @pytest.fixture
-def run_task_definition(s3_endpoint):  # noqa: F811
+def run_task_definition(s3_endpoint):  # moto's server serves ECS too
     ecs = boto3.client("ecs", endpoint_url=s3_endpoint)
     arn = ecs.register_task_definition(
         family="foodbank-dagster-run", requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
@@ -44,7 +43,7 @@ def run_task_definition(s3_endpoint):  # noqa: F811
 
 
 def test_production_instance_config_loads(tmp_path, monkeypatch, dagster_database, run_task_definition,
-                                          s3_endpoint):  # noqa: F811
+                                          s3_endpoint):
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
@@ -86,7 +85,7 @@ def test_dockerfile_is_slim_non_root_and_prepares_the_dbt_manifest():
     assert froms and all(f.startswith("python:3.11-slim") for f in froms)
     users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
-    assert "dbt parse" in text and "dbt_project/target" in text
+    assert "foodbank_platform.cli manifest" in text and "dbt_project/target/manifest.json" in text
     assert "deploy/dagster.yaml" in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".git", ".foodbank"} <= {i.strip("/") for i in ignored}

@@ -12,7 +12,7 @@ from deploy.infra import dms_contract
 from deploy.infra.stacks import orchestration
 from foodbank_platform.sources import catalog
 
-CONTRACT = ROOT.parent / "shared" / "contracts" / "SOURCES.md"
+CONTRACT = ROOT / "docs" / "source_contracts.md"
 SEVEN_YEARS = range(7 * 365, 7 * 366 + 1)
 
 

@@ -6,16 +6,11 @@ Real DuckDB warehouse, real S3 API (moto server on loopback) with Object Lock, a
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import boto3
 import duckdb
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ for the service fixtures
-from fixtures_services import s3_endpoint  # noqa: F401
 
 from foodbank_platform import retention, warehouse
 from foodbank_platform.sources import catalog
@@ -26,7 +21,7 @@ NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
 @pytest.fixture
-def archive(s3_endpoint):  # noqa: F811 - the imported fixture
+def archive(s3_endpoint):
     """A fresh Object-Locked archive bucket: (client, bucket)."""
     import uuid
 

@@ -6,7 +6,8 @@ lack (item and location masters, intake lines, orders, a re-keyed donation, a sh
 shipment). Each fact is chosen so that exactly one reconciliation status follows from it, which the
 tests assert. The same raw rows are copied into the Snowflake emulator, so both targets see one story.
 
-This module holds helpers only (no tests); the test modules import it.
+Helpers only (no tests): test_dbt_models, test_dbt_snowflake, test_manifest_agreement and
+test_postgres_simulation import it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from foodbank_platform.landing.store import open_store
 
 REPO = Path(__file__).resolve().parents[1]
 DBT_PROJECT = REPO / "dbt_project"
-SAMPLES = REPO.parent / "shared" / "contracts" / "samples"
 # The samples are dated 2026-10-31 .. 2026-11-02; "today" for the marts and the last published day.
 AS_OF = "2026-11-02"
 PUBLISH_THROUGH = "2026-11-01"
@@ -153,11 +153,12 @@ def add_raw_rows(con: duckdb.DuckDBPyConnection, rows_by_table: dict[str, list[d
         con.execute(insert_sql(raw_table, values), list(values.values()))
 
 
-def build_raw_warehouse(home: Path) -> Path:
-    """A DuckDB warehouse whose raw layer holds the samples (through the real loader) + EXTRA_ROWS."""
+def build_raw_warehouse(home: Path, samples_dir: Path) -> Path:
+    """A DuckDB warehouse whose raw layer holds the samples (through the real loader) + EXTRA_ROWS.
+    `samples_dir` is the contract samples folder (the `samples_dir` fixture)."""
     landing = home / "landing"
-    shutil.copytree(SAMPLES / "dms", landing / "dms")
-    shutil.copytree(SAMPLES / "sftp" / "outbound", landing / "sftp", ignore=shutil.ignore_patterns("*.done"))
+    shutil.copytree(samples_dir / "dms", landing / "dms")
+    shutil.copytree(samples_dir / "sftp" / "outbound", landing / "sftp", ignore=shutil.ignore_patterns("*.done"))
     path = home / "warehouse.duckdb"
     con = warehouse.connect(path)
     try:
