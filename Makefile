@@ -13,7 +13,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
 	$(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/snapshots dbt_project/tests -type f)
 
-.PHONY: demo test dev install manifest tools clean
+.PHONY: demo test dev docs install manifest tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -46,6 +46,9 @@ test: $(MANIFEST) $(TOOLS_STAMP)
 
 dev: $(MANIFEST)
 	$(BIN)/foodbank dev
+
+docs: $(MANIFEST)
+	$(BIN)/foodbank docs
 
 clean:
 	rm -rf .foodbank dbt_project/target dbt_project/logs

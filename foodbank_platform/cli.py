@@ -134,6 +134,11 @@ def _run(out, s: fb_settings.Settings, nightly: bool = True) -> str:
                               "10-minute path: pull → load → dbt → checks")
         status = outcome.status
         days = _business_days(s.duckdb_path) if status != "failed" and nightly else []
+        before = [d for d in days if d < s.first_business_day.isoformat()]
+        if before:
+            out.say(f"not closing {len(before)} day(s) before FOODBANK_FIRST_BUSINESS_DAY="
+                    f"{s.first_business_day} ({before[0]} … {before[-1]}): the platform closes from there on")
+            days = days[len(before):]
         if days:
             tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
             close = out.execute(defs.resolve_job_def("nightly_close"), instance, tags,
@@ -241,6 +246,27 @@ def dev(dagster_args: tuple[str, ...]) -> None:
     exe = Path(sysconfig.get_path("scripts")) / "dagster"  # this environment's, never PATH's
     click.echo(f"Dagster instance: {home}")
     os.execv(exe, [str(exe), "dev", "-m", "foodbank_platform.definitions", *dagster_args])
+
+
+@main.command()
+@click.option("--port", default=8580, show_default=True, help="Where to serve (FOODBANK_DBT_DOCS_URL's port).")
+@click.option("--no-serve", is_flag=True, help="Only generate the site into dbt_project/target/.")
+def docs(port: int, no_serve: bool) -> None:
+    """Generate the dbt docs of the warehouse and serve them: the `dbt_docs` links of the Dagster UI."""
+    import subprocess
+
+    from .dbt_runtime import DBT_PROJECT_DIR, dbt_executable, dbt_project
+
+    s = fb_settings.load()
+    _check_warehouse_free(s)
+    dbt_project(s)  # sets FOODBANK_DUCKDB_PATH for profiles.yml
+    base = [dbt_executable(), "--quiet", "docs"]
+    where = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target", s.dbt_target]
+    subprocess.run([*base, "generate", *where], check=True)
+    click.echo(f"dbt docs: {DBT_PROJECT_DIR / 'target' / 'index.html'}")
+    if not no_serve:
+        click.echo(f"serving on http://127.0.0.1:{port} (Ctrl-C stops)")
+        subprocess.run([*base, "serve", "--port", str(port), "--host", "127.0.0.1", "--no-browser", *where])
 
 
 @main.command()

@@ -78,3 +78,17 @@ def prepare_manifest(s: fb_settings.Settings | None = None) -> tuple[Path, float
 
 def dbt_resource(s: fb_settings.Settings | None = None) -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project(s), dbt_executable=dbt_executable())
+
+
+def release_adapter() -> None:
+    """Let go of the dbt adapter that dagster-dbt opens in this process to fetch row counts and column
+    types after a build. On DuckDB it keeps the warehouse file open (read-only), which would shut every
+    other connection of this process, and every writer in another, out until the process ends."""
+    from dbt.adapters.factory import reset_adapters
+
+    reset_adapters()  # closes the adapter's connections
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # dbt-snowflake only
+        return
+    DuckDBConnectionManager.close_all_connections()  # and drops the DuckDB database it kept

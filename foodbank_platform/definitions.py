@@ -16,6 +16,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 
 from . import settings as fb_settings
 from .defs import alerts, automation, ingest, quality, transform
+from .defs.ownership import with_code_references
 from .defs.resources import build_resources
 
 def _keys(assets_def, schema: str | None = None):
@@ -45,7 +46,9 @@ def resources_for(s: fb_settings.Settings) -> dict:
 def build_definitions(s: fb_settings.Settings) -> Definitions:
     """The code location for one environment's settings (tests build one per temporary warehouse)."""
     return Definitions(
-        assets=[*ingest.landing_specs, *ingest.landing_assets, *ingest.raw_assets, *transform.dbt_models],
+        assets=with_code_references([*ingest.landing_specs, *ingest.landing_assets, *ingest.raw_assets,
+                                     ingest.file_ledger_spec,
+                                     *transform.dbt_models]),
         asset_checks=quality.data_quality_checks,
         jobs=[everything, automation.operations_refresh, automation.nightly_close, automation.expected_files],
         schedules=[automation.nightly_close_schedule, automation.expected_files_schedule],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 
@@ -25,6 +26,7 @@ class Settings:
     sftp_key: str | None
     sftp_known_hosts: str | None
     duckdb_path: Path
+    first_business_day: date
 
     @property
     def dbt_target(self) -> str:
@@ -42,6 +44,9 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         sftp_key=e.get("FOODBANK_SFTP_KEY"),
         sftp_known_hosts=e.get("FOODBANK_SFTP_KNOWN_HOSTS"),
         duckdb_path=Path(e.get("FOODBANK_DUCKDB_PATH") or home / "warehouse.duckdb").resolve(),
+        # The first day the platform closes (its partitions start here). The default is the demo's:
+        # its week from 2026-10-29 opens with the stock of the 28th. Production sets its go-live day.
+        first_business_day=date.fromisoformat(e.get("FOODBANK_FIRST_BUSINESS_DAY") or "2026-10-28"),
     )
 
 

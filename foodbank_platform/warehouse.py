@@ -30,6 +30,13 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def row_count(con: duckdb.DuckDBPyConnection, table: SourceTable) -> int:
+    """Rows in the table's raw table now (0 before its first load): what the raw asset reports."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = ?",
+                         [table.raw_table]).fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM raw.{table.raw_table}").fetchone()[0] if exists else 0
+
+
 def lock_holder(path: Path | str) -> str | None:
     """Who holds the DuckDB file's write lock ("PID 123 (python3 -m …)"), or None when it is free.
 

@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
+from .sources import catalog
 from .sources.catalog import SourceTable
 
 PACIFIC = "America/Los_Angeles"
@@ -70,6 +71,42 @@ def new_files(listing: dict[str, list[Seen]], cursor: dict) -> tuple[dict[str, l
             keys_at_top = sorted(known_at_mark | set(keys_at_top))
         advanced[table] = {"mtime": top, "keys": keys_at_top}
     return fresh, advanced
+
+
+def landing_identity(table: SourceTable, seen: Seen) -> str:
+    """The ledger's `file_identity` of a listed file: DMS files are listed in landing already; an SFTP
+    file lands under its feed's prefix with its own name."""
+    return seen.key if table.is_dms else f"{table.landing_prefix}/{seen.key.rsplit('/', 1)[-1]}"
+
+
+def _has_ledger(con) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' "
+                            "AND table_name = 'file_ledger'").fetchone()[0])
+
+
+def not_in_ledger(con, fresh: dict[str, list[Seen]]) -> dict[str, list[Seen]]:
+    """The files the ledger does not hold yet (by identity and size). A run the sensor did not ask for
+    (`foodbank run`, a backfill, a run before the sensor's cursor was reset) may have loaded them already:
+    those are not new to the platform, and asking for a run to load them again would only re-count them."""
+    if not _has_ledger(con):
+        return fresh
+    unseen: dict[str, list[Seen]] = {}
+    for name, files in fresh.items():
+        table = catalog.table(name)
+        identities = [landing_identity(table, f) for f in files]
+        held = set(con.execute("SELECT file_identity, size_bytes FROM audit.file_ledger WHERE source_table = ? "
+                               "AND file_identity IN (SELECT unnest(?))", [name, identities]).fetchall())
+        new = [f for f, i in zip(files, identities) if (i, f.size) not in held]
+        if new:
+            unseen[name] = new
+    return unseen
+
+
+def latest_load(con):
+    """When the ledger last recorded a load (None on an empty warehouse): where a late-data cursor starts."""
+    if not _has_ledger(con):
+        return None
+    return con.execute("SELECT max(loaded_at) FROM audit.file_ledger WHERE status = 'loaded'").fetchone()[0]
 
 
 def run_key(fresh: dict[str, list[Seen]]) -> str:

@@ -9,7 +9,8 @@ the tests read what it left behind:
   finance marts from publishing while the reconciliations publish;
 - every data-quality check finds exactly the defects in the simulator's manifest;
 - re-running the backfill changes no table;
-- late data re-opens only published days it touches.
+- on a warehouse already loaded, the sensors' first ticks ask for nothing; a new file asks for one
+  run, and late rows re-open exactly the published days they touch.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def scenario(tmp_path_factory):
         s = {"home": home, "manifest": manifest, "defs": defs, "instance": instance, "res": res}
 
         # 10-minute path: the sensor sees every file once
-        sensing = {"landing": res["landing"], "sftp": res["sftp"]}
+        sensing = {"landing": res["landing"], "sftp": res["sftp"], "warehouse": res["warehouse"]}
         first = automation.new_files_sensor(build_sensor_context(instance=instance, resources=sensing))
         s["sensor_first"] = first
         s["sensor_repeat"] = automation.new_files_sensor(build_sensor_context(instance=instance, resources=sensing))
@@ -273,21 +274,115 @@ def test_backfill_runs_once_for_three_days_and_is_idempotent(scenario):
         assert "reconciliation/inventory_daily_balance" in _materialized(run)
 
 
-def test_late_data_reopens_only_published_days(scenario):
-    from dagster import build_sensor_context
+@pytest.fixture
+def loaded_copy(scenario, tmp_path):
+    """The scenario's landing zone and warehouse copied (the session's stay as they are), with resources
+    for the sensors: what `make dev` meets after `foodbank run` has loaded and closed everything."""
+    from foodbank_platform.defs.resources import LandingResource, WarehouseResource
+
+    shutil.copytree(scenario["home"] / "landing", tmp_path / "landing")
+    shutil.copy(scenario["home"] / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    return {"landing": LandingResource(uri=(tmp_path / "landing").as_uri()), "sftp": scenario["res"]["sftp"],
+            "warehouse": WarehouseResource(duckdb_path=str(tmp_path / "warehouse.duckdb")), "root": tmp_path}
+
+
+def _late_file(landing: Path) -> tuple[str, bytes]:
+    """A DMS file of inventory transactions from the scenario, delivered again under a new name: rows
+    the warehouse did not have under that file, for business days already closed."""
+    source = sorted(p for p in (landing / "dms").rglob("2026*.csv") if "inventory_transactions" in p.parts)[0]
+    return str(source.relative_to(landing).with_name("20261105-000000000-late.csv")), source.read_bytes()
+
+
+def _pacific_days(csv_bytes: bytes) -> set[str]:
+    import csv
+    import io
+
+    rows = csv.DictReader(io.StringIO(csv_bytes.decode()))
+    return {datetime.fromisoformat(r["occurred_at"]).replace(tzinfo=ZoneInfo("UTC")).astimezone(PACIFIC)
+            .date().isoformat() for r in rows if r["occurred_at"] not in ("", "\\N")}
+
+
+def test_sensors_on_a_loaded_warehouse_launch_nothing_until_something_new_arrives(scenario, loaded_copy):
+    """First ticks (no cursors) on a warehouse that `foodbank run` filled: the files are in the ledger and
+    nothing is late, so neither sensor asks for a run. Then one new DMS file: one run for its table,
+    and the file recorded as arrived on its landing asset."""
+    from dagster import AssetObservation, build_sensor_context
 
     from foodbank_platform.defs import automation
 
-    instance, res = scenario["instance"], scenario["res"]
-    ctx = build_sensor_context(instance=instance, resources={"warehouse": res["warehouse"]})
-    result = automation.late_data_sensor(ctx)
+    instance = scenario["instance"]
+    files = automation.new_files_sensor(build_sensor_context(instance=instance, resources=loaded_copy))
+    late = automation.late_data_sensor(build_sensor_context(instance=instance, resources=loaded_copy))
+    assert not files.run_requests and files.cursor and "already in the ledger" in files.skip_reason.skip_message
+    assert not late.run_requests and late.cursor  # starts at the ledger's latest load
+
+    key, body = _late_file(loaded_copy["root"] / "landing")
+    (loaded_copy["root"] / "landing" / key).write_bytes(body)
+    arrived = automation.new_files_sensor(build_sensor_context(instance=instance, cursor=files.cursor,
+                                                               resources=loaded_copy))
+    [request] = arrived.run_requests
+    assert request.tags["foodbank/new_files"] == "1"
+    raw = {k.to_user_string() for k in request.asset_selection if k.path[0] == "raw"}
+    assert raw == {"raw/wms__inventory_transactions"}
+    [seen] = [e for e in arrived.asset_events if isinstance(e, AssetObservation)]
+    assert seen.asset_key.to_user_string() == "landing/wms__inventory_transactions"
+    assert seen.metadata["files_arrived"].value == 1 and seen.metadata["bytes_arrived"].value == len(body)
+
+
+def test_late_rows_reopen_exactly_the_published_days_they_touch(scenario, loaded_copy):
+    from dagster import build_sensor_context
+
+    from foodbank_platform.defs import automation
+    from foodbank_platform.ingest import loader
+    from foodbank_platform.sources import catalog
+
+    instance = scenario["instance"]
+    first = automation.late_data_sensor(build_sensor_context(instance=instance, resources=loaded_copy))
+    assert not first.run_requests
+
+    key, body = _late_file(loaded_copy["root"] / "landing")
+    (loaded_copy["root"] / "landing" / key).write_bytes(body)
+    with loaded_copy["warehouse"].connect() as con:
+        report = loader.load_table(loaded_copy["landing"].store(), con, catalog.table("wms__inventory_transactions"))
+    assert report.rows_loaded > 0
+    result = automation.late_data_sensor(build_sensor_context(instance=instance, cursor=first.cursor,
+                                                              resources=loaded_copy))
     published = automation.published_days(instance)
     assert published == {d.isoformat() for d in DAYS}
+    touched = _pacific_days(body)
     asked = {r.partition_key for r in result.run_requests}
-    assert asked and asked <= published
+    assert asked and asked == touched & published
     again = automation.late_data_sensor(build_sensor_context(instance=instance, cursor=result.cursor,
-                                                             resources={"warehouse": res["warehouse"]}))
+                                                             resources=loaded_copy))
     assert not again.run_requests
+
+
+def test_raw_asset_reports_the_tables_rows_and_separately_what_the_run_loaded(loaded_copy):
+    """A run that finds nothing new: the table still holds its rows (dagster/row_count), the run loaded 0."""
+    from dagster import DagsterInstance, materialize
+
+    from foodbank_platform.defs import ingest
+
+    [raw] = [a for a in ingest.raw_assets if a.key.path == ["raw", "wms__inventory_transactions"]]
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize([raw], instance=instance, resources={k: loaded_copy[k] for k in ("landing", "warehouse")})
+    [event] = result.get_asset_materialization_events()
+    metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    with duckdb.connect(loaded_copy["warehouse"].duckdb_path, read_only=True) as con:
+        rows = con.execute("SELECT count(*) FROM raw.wms__inventory_transactions").fetchone()[0]
+    assert rows > 0 and metadata["dagster/row_count"] == rows
+    assert metadata["rows_loaded"] == 0 and metadata["files_loaded"] == 0
+
+
+def test_dbt_models_carry_row_counts_and_column_types(scenario):
+    result = scenario["operations"]
+    events = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    on_hand = events["marts/on_hand"]
+    assert on_hand["dagster/row_count"].value == _query(scenario, "SELECT count(*) FROM marts.on_hand")[0][0] > 0
+    columns = {c.name: c.type for c in on_hand["dagster/column_schema"].value.columns}
+    described = dict(_query(scenario, "SELECT column_name, data_type FROM information_schema.columns "
+                                      "WHERE table_schema = 'marts' AND table_name = 'on_hand'"))
+    assert columns.keys() == described.keys() and all(columns[c] for c in columns)
 
 
 def test_definitions_validate():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -74,6 +75,30 @@ def dagster_webserver(dagster_home: Path, env: dict[str, str], log_path: Path,
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def foodbank_dev(foodbank_home: Path, log_path: Path, timeout: float = 180) -> Iterator[str]:
+    """`foodbank dev` (what `make dev` runs: webserver and daemon) in a bare shell on loopback, on the
+    Dagster instance of `foodbank_home`; yields the base URL. Stops the whole process group after."""
+    port = free_port()
+    env = {"HOME": os.environ.get("HOME", "/root"), "PATH": "/usr/local/bin:/usr/bin:/bin",
+           "FOODBANK_HOME": str(foodbank_home)}
+    cmd = [str(Path(sys.executable).with_name("foodbank")), "dev", "-h", "127.0.0.1", "-p", str(port)]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base + "/server_info", proc, timeout)
+        yield base
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
 

@@ -87,7 +87,8 @@ def build_check_alert_sensor(check_keys_by_kind: dict[str, list[AssetCheckKey]],
     return _alerts
 
 
-@run_failure_sensor(name="run_failure_alert", default_status=DefaultSensorStatus.RUNNING)
+@run_failure_sensor(name="run_failure_alert", default_status=DefaultSensorStatus.RUNNING,
+                    description="Announces every failed run (webhook and SNS) with its job, partition and error.")
 def run_failure_alert(context: RunFailureSensorContext, alerting: AlertsResource):
     run = context.dagster_run
     alerting.notifier().send(alerts.Alert(

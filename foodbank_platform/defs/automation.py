@@ -3,13 +3,16 @@
 - **10-minute path.** `new_files_sensor` looks at the landing zone (DMS writes there itself) and the
   SFTP server every minute. New files → one run that pulls the SFTP feeds concerned, loads their raw
   tables and rebuilds the operations models (`dbt_operations`, incremental), with their checks. The
-  cursor and the run key come from `foodbank_platform.watch`: the same files never ask twice.
+  cursor and the run key come from `foodbank_platform.watch`: the same files never ask twice, and files
+  the ledger already holds (loaded by `foodbank run` or a backfill) never ask at all. New DMS files are
+  recorded as observations of their landing asset (files and bytes arrived).
 - **Nightly close.** At 03:15 Pacific — after the on-hand snapshot is due (03:00), with time for
   retries before the 06:00 SLA — `nightly_close_schedule` builds yesterday's partition of the
   reconciliations and, unless a blocking check fails, the finance marts.
 - **Late data.** `late_data_sensor` reads the ledger for loads since its cursor, finds the business
   days their rows belong to, and re-runs the nightly close for each of those days that was already
-  published (a day not yet closed is left to the schedule).
+  published (a day not yet closed is left to the schedule). Its first look starts at the ledger's latest
+  load: what the warehouse held before is not late.
 - **Clock checks.** `expected_files_schedule` evaluates the missing-files check every 15 minutes
   with the tick's time. The SLAs are `FreshnessPolicy`s on the specs (`defs/transform.py`), which
   Dagster's freshness daemon evaluates; `check_alerts` (`defs/alerts.py`) announces a failed one.
@@ -23,15 +26,14 @@ import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import duckdb
-from dagster import (AssetKey, AssetSelection, DefaultScheduleStatus, DefaultSensorStatus, RunRequest,
+from dagster import (AssetKey, AssetObservation, AssetSelection, DefaultScheduleStatus, DefaultSensorStatus, RunRequest,
                      ScheduleEvaluationContext, SensorEvaluationContext, SensorResult, SkipReason,
                      define_asset_job, schedule, sensor)
 
 from .. import watch
 from ..sources import catalog
 from . import ingest, quality, transform
-from .resources import LandingResource, SftpResource, WarehouseResource
+from .resources import LandingResource, SftpResource, WarehouseBusy, WarehouseResource
 
 # deploy/dagster.yaml queues runs by `foodbank/path` (one nightly close at a time) and retries failed
 # runs (a lost task). Transient step failures are retried inside the run (RetryPolicy on every op); a
@@ -66,7 +68,8 @@ def nightly_close_schedule(context: ScheduleEvaluationContext):
 
 
 @schedule(job=expected_files, cron_schedule="*/15 * * * *", execution_timezone=transform.PACIFIC,
-          default_status=DefaultScheduleStatus.RUNNING)
+          default_status=DefaultScheduleStatus.RUNNING,
+          description="Every 15 minutes: evaluate the missing-files check at the tick's time.")
 def expected_files_schedule(context: ScheduleEvaluationContext):
     tick = context.scheduled_execution_time.isoformat()
     return RunRequest(run_key=f"expected-files-{tick}", tags={"foodbank/as_of": tick})
@@ -107,12 +110,25 @@ def list_new_files(landing: LandingResource, sftp: SftpResource, now: float) -> 
 
 @sensor(job=operations_refresh, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
         description="New DMS files in landing or ready SFTP files → load them and refresh the operations models.")
-def new_files_sensor(context: SensorEvaluationContext, landing: LandingResource, sftp: SftpResource):
+def new_files_sensor(context: SensorEvaluationContext, landing: LandingResource, sftp: SftpResource,
+                     warehouse: WarehouseResource):
     cursor = json.loads(context.cursor) if context.cursor else {}
     fresh, advanced = watch.new_files(list_new_files(landing, sftp, time.time()), cursor)
     if not fresh:
         return SkipReason("no new files")
-    return SensorResult(run_requests=[files_run_request(fresh)], cursor=json.dumps(advanced, sort_keys=True))
+    try:
+        with warehouse.read() as con:
+            fresh = watch.not_in_ledger(con, fresh) if con is not None else fresh
+    except WarehouseBusy:  # a run holds the warehouse: keep the cursor, look again next time
+        return SkipReason("warehouse busy; new files are looked at again on the next tick")
+    cursor_json = json.dumps(advanced, sort_keys=True)
+    arrivals = [AssetObservation(ingest.landing_key(catalog.table(t)),
+                                 metadata={"files_arrived": len(files), "bytes_arrived": sum(f.size for f in files),
+                                           "newest_file": max(files, key=lambda f: f.mtime).key})
+                for t, files in sorted(fresh.items()) if catalog.table(t).is_dms]
+    if not fresh:
+        return SensorResult(cursor=cursor_json, skip_reason="every new file is already in the ledger")
+    return SensorResult(run_requests=[files_run_request(fresh)], cursor=cursor_json, asset_events=arrivals)
 
 
 def today_pacific() -> date:
@@ -127,15 +143,17 @@ def published_days(instance) -> set[str]:
 @sensor(job=nightly_close, minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING,
         description="Rows loaded for an already-published business day → re-run that day's close.")
 def late_data_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
-    mark = datetime.fromisoformat(context.cursor) if context.cursor else None
     try:
-        con = duckdb.connect(warehouse.duckdb_path, read_only=True)
-    except duckdb.IOException as e:  # a run holds the warehouse: look again next time
+        with warehouse.read() as con:
+            if con is None:
+                return SkipReason("no warehouse yet")
+            if not context.cursor:  # the first look: what is loaded already is not late, start from here
+                mark = watch.latest_load(con)
+                return SensorResult(cursor=mark.isoformat() if mark else None,
+                                    skip_reason="started from the ledger's latest load")
+            days, new_mark = watch.touched_business_dates(con, datetime.fromisoformat(context.cursor))
+    except WarehouseBusy as e:  # a run holds the warehouse: look again next time
         return SkipReason(f"warehouse busy: {e}")
-    try:
-        days, new_mark = watch.touched_business_dates(con, mark)
-    finally:
-        con.close()
     closed = published_days(context.instance)
     reopen = [d.isoformat() for d in days if d.isoformat() in closed and d < today_pacific()]
     requests = [RunRequest(partition_key=d, run_key=f"late-{d}-{new_mark.isoformat()}",

@@ -8,9 +8,11 @@ loader over its table's landing files; there is no per-table code here, only the
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, RetryPolicy, Backoff, asset
 
+from .. import warehouse as fb_warehouse
 from ..ingest import loader
 from ..sources import catalog
 from ..sources.catalog import SourceTable
+from .ownership import OWNERS
 from .resources import LandingResource, SftpResource, WarehouseResource
 
 INGEST_RETRY = RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL)
@@ -30,6 +32,7 @@ def dms_landing_spec(table: SourceTable) -> AssetSpec:
         description=f"AWS DMS files of {table.location}.{table.name} in landing ({table.landing_prefix}/).",
         group_name="landing",
         kinds={"s3"},
+        owners=OWNERS,
         metadata={"landing_prefix": table.landing_prefix, "source_system": table.system},
     )
 
@@ -41,6 +44,7 @@ def sftp_landing_asset(table: SourceTable):
                     f"{table.description}",
         group_name="landing",
         kinds={"sftp", "s3"},
+        owners=OWNERS,
         retry_policy=INGEST_RETRY,
         metadata={"sftp_folder": table.sftp_folder, "readiness": table.readiness},
     )
@@ -62,6 +66,7 @@ def raw_asset(table: SourceTable):
         description=f"raw.{table.raw_table}: every delivered row with file lineage. {table.description}",
         group_name="raw",
         kinds={"duckdb"},
+        owners=OWNERS,
         retry_policy=INGEST_RETRY,
         pool="warehouse_writer",
         metadata={"dagster/table_name": f"raw.{table.raw_table}", "key": ", ".join(table.key)},
@@ -70,6 +75,7 @@ def raw_asset(table: SourceTable):
               warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.connect() as con:
             report = loader.load_table(landing.store(), con, table, run_id=context.run.run_id)
+            table_rows = fb_warehouse.row_count(con, table)
         for f in report.files:
             if f.status == "failed":
                 context.log.error(f"file failed: {f.error}")
@@ -81,11 +87,19 @@ def raw_asset(table: SourceTable):
             "files_redelivered": report.count("redelivered"),
             "rows_loaded": report.rows_loaded,
             "rows_quarantined": report.rows_quarantined,
-            "dagster/row_count": report.rows_loaded,
+            # The table's size, as on every other asset; what this run added is rows_loaded.
+            "dagster/row_count": table_rows,
         })
 
     return _load
 
+
+# Written by every raw load in the same transaction as the rows; read by dbt (lineage, freshness).
+file_ledger_spec = AssetSpec(
+    key=AssetKey(["audit", "file_ledger"]), group_name="raw", kinds={"duckdb"}, owners=OWNERS,
+    description="audit.file_ledger: every landed file version the raw loads have taken (checksum, size, "
+                "status, rows loaded and quarantined, load and run), committed with the rows themselves.",
+    metadata={"dagster/table_name": "audit.file_ledger"})
 
 landing_specs = [dms_landing_spec(t) for t in catalog.dms_tables()]
 landing_assets = [sftp_landing_asset(t) for t in catalog.sftp_tables()]

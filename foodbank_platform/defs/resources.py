@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from pathlib import Path
 from typing import Iterator
 
 import duckdb
@@ -39,6 +40,19 @@ class SftpResource(ConfigurableResource):
         return open_source(self.uri, self.key_path, self.known_hosts_path)
 
 
+class WarehouseBusy(Exception):
+    """A run holds the DuckDB file (one writing process): a sensor looks again on its next tick."""
+
+
+def _read_only(path: str) -> duckdb.DuckDBPyConnection | None:
+    if not Path(path).exists():
+        return None
+    try:
+        return duckdb.connect(path, read_only=True)
+    except duckdb.IOException as e:
+        raise WarehouseBusy(str(e)) from e
+
+
 class WarehouseResource(ConfigurableResource):
     duckdb_path: str
     lock_retries: int = 20
@@ -61,6 +75,17 @@ class WarehouseResource(ConfigurableResource):
             yield con
         finally:
             con.close()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """A read-only connection for the sensors, None before the first load; never waits for a
+        writer: raises WarehouseBusy instead."""
+        con = _read_only(self.duckdb_path)
+        try:
+            yield con
+        finally:
+            if con is not None:
+                con.close()
 
 
 def build_resources(s: fb_settings.Settings | None = None) -> dict:

@@ -24,19 +24,22 @@ from datetime import date, timedelta
 from typing import Any, Mapping
 
 from dagster import (AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, Backoff, DailyPartitionsDefinition,
-                     FreshnessPolicy, RetryPolicy)
+                     FreshnessPolicy, MetadataValue, RetryPolicy)
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from .. import settings as fb_settings
 from .. import warehouse as fb_warehouse
-from ..dbt_runtime import manifest_path
+from ..dbt_runtime import dbt_project, manifest_path, release_adapter
 from ..ingest import ledger
+from .ownership import OWNERS, dbt_docs_url
 from .resources import WarehouseResource
 
 PACIFIC = "America/Los_Angeles"
 
-# One partition per Pacific business day. The simulator's calendar starts in 2026; production keeps
-# three years hot, and a backfill can reach any of them.
-business_days = DailyPartitionsDefinition(start_date="2026-01-01", timezone=PACIFIC)
+# One partition per Pacific business day from the go-live day (FOODBANK_FIRST_BUSINESS_DAY), so the UI
+# lists the days the platform closes and not months of empty ones before it.
+business_days = DailyPartitionsDefinition(start_date=fb_settings.load().first_business_day.isoformat(),
+                                          timezone=PACIFIC)
 
 OPERATIONS_FRESHNESS = FreshnessPolicy.time_window(fail_window=timedelta(minutes=10),
                                                    warn_window=timedelta(minutes=7))
@@ -73,8 +76,17 @@ class FoodbankTranslator(DagsterDbtTranslator):
             return "finance"
         return schema_of(dbt_resource_props) or "dbt"
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        # The model's own words; dagster-dbt's fallback is the raw SQL, which the UI shows as text.
+        return dbt_resource_props.get("description") or f"dbt {dbt_resource_props['resource_type']} " \
+                                                        f"{dbt_resource_props['name']}"
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {**super().get_metadata(dbt_resource_props),
+                "dbt_docs": MetadataValue.url(dbt_docs_url(dbt_resource_props["unique_id"]))}
+
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> AssetSpec:
-        spec = super().get_asset_spec(manifest, unique_id, project)
+        spec = super().get_asset_spec(manifest, unique_id, project).replace_attributes(owners=OWNERS)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] != "model":
             return spec
@@ -90,7 +102,9 @@ class FoodbankTranslator(DagsterDbtTranslator):
 
 
 MANIFEST = manifest_path()
-TRANSLATOR = FoodbankTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+TRANSLATOR = FoodbankTranslator(settings=DagsterDbtTranslatorSettings(
+    enable_asset_checks=True, enable_code_references=True, enable_source_tests_as_checks=True))
+PROJECT = dbt_project()
 
 
 def business_day_vars(context: AssetExecutionContext) -> dict[str, str]:
@@ -112,10 +126,15 @@ def operations_vars(context: AssetExecutionContext) -> dict[str, str]:
 
 def _build(context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: dict[str, str]):
     args = ["build"] + (["--vars", json.dumps(dbt_vars)] if dbt_vars else [])
-    yield from dbt.cli(args, context=context).stream()
+    # Row counts and column types on every model, fetched by dagster-dbt once a model is built (on
+    # DuckDB, once dbt has released the file), through an adapter in this process that is let go after.
+    try:
+        yield from dbt.cli(args, context=context).stream().fetch_row_counts().fetch_column_metadata()
+    finally:
+        release_adapter()
 
 
-@dbt_assets(manifest=MANIFEST, dagster_dbt_translator=TRANSLATOR, name="dbt_operations",
+@dbt_assets(manifest=MANIFEST, project=PROJECT, dagster_dbt_translator=TRANSLATOR, name="dbt_operations",
             exclude="tag:nightly", retry_policy=DBT_RETRY, pool="warehouse_writer")
 def dbt_operations(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     # Every dbt source must exist, even for a source that has delivered nothing yet (a fresh warehouse).
@@ -125,7 +144,7 @@ def dbt_operations(context: AssetExecutionContext, dbt: DbtCliResource, warehous
     yield from _build(context, dbt, operations_vars(context))
 
 
-_NIGHTLY = dict(manifest=MANIFEST, dagster_dbt_translator=TRANSLATOR, partitions_def=business_days,
+_NIGHTLY = dict(manifest=MANIFEST, project=PROJECT, dagster_dbt_translator=TRANSLATOR, partitions_def=business_days,
                 backfill_policy=BackfillPolicy.single_run(), retry_policy=DBT_RETRY, pool="warehouse_writer")
 
 

@@ -27,6 +27,8 @@ from .storage import WAREHOUSE_EXPORT_PREFIX, DataBuckets, checkov_skip
 
 APP_DIR = "/opt/dagster/app"
 DAGSTER_HOME = "/opt/dagster/home"
+# The first business day production closes: the nightly partitions start here.
+GO_LIVE = "2026-01-01"
 METRIC_NAMESPACE = "FoodbankPlatform"
 RUN_CONTAINER = "run"
 # Sized for the work: the webserver and daemon are mostly idle; a run executes the loader and dbt.
@@ -131,11 +133,16 @@ class Orchestration(Construct):
             "DAGSTER_HOME": DAGSTER_HOME, "FOODBANK_ENV": "prod",
             "DAGSTER_PG_HOST": self.database.attr_endpoint_address, "DAGSTER_PG_DB": "dagster",
             "DAGSTER_PG_USER": "dagster", "DAGSTER_RUN_CONTAINER": RUN_CONTAINER,
-            "FOODBANK_METRIC_NAMESPACE": METRIC_NAMESPACE,
+            "FOODBANK_METRIC_NAMESPACE": METRIC_NAMESPACE, "FOODBANK_FIRST_BUSINESS_DAY": GO_LIVE,
             "FOODBANK_LANDING_URI": f"s3://{self.buckets.landing.bucket_name}",
             "FOODBANK_ARCHIVE_URI": f"s3://{self.buckets.archive.bucket_name}/{WAREHOUSE_EXPORT_PREFIX}",
             "SNOWFLAKE_DATABASE": "FOODBANK",
         }
+        # Code references in the Dagster UI link into the repository the image was built from:
+        # `cdk deploy -c git_url=https://github.com/<org>/<repo> -c git_ref=<commit>`.
+        if self.node.try_get_context("git_url"):
+            environment["FOODBANK_GIT_URL"] = self.node.try_get_context("git_url")
+            environment["FOODBANK_GIT_REF"] = self.node.try_get_context("git_ref") or "main"
         if name == "run":
             for fields, secret in ((SNOWFLAKE_FIELDS, self.snowflake), (SFTP_FIELDS, self.sftp)):
                 secrets.update({env: ecs.Secret.from_secrets_manager(secret, field) for env, field in fields.items()})
