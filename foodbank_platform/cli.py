@@ -174,7 +174,7 @@ def cdc(dsn: str, slot: str, publication: str, file_seconds: float, stop_after: 
     import threading
 
     from .cdc.capture import run_capture
-    from .landing.store import open_store
+    from .landing.uri import open_store
 
     s = fb_settings.load()
     stop = threading.Event()

@@ -23,7 +23,7 @@ import duckdb
 
 from foodbank_platform import warehouse
 from foodbank_platform.ingest.loader import load_new_files
-from foodbank_platform.landing.store import open_store
+from foodbank_platform.landing.uri import open_store
 
 REPO = Path(__file__).resolve().parents[1]
 DBT_PROJECT = REPO / "dbt_project"

@@ -14,7 +14,8 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 from foodbank_platform.landing.s3 import S3Store, split_s3_uri
-from foodbank_platform.landing.store import LocalStore, open_store
+from foodbank_platform.landing.store import LocalStore
+from foodbank_platform.landing.uri import open_store
 
 CONTRACT_KEYS = [
     "dms/wms/wms/inventory_transactions/LOAD00000001.csv",

@@ -17,7 +17,8 @@ from dagster import ConfigurableResource
 from .. import settings as fb_settings
 from .. import warehouse
 from ..dbt_runtime import dbt_resource
-from ..landing.store import LandingStore, open_store
+from ..landing.store import LandingStore
+from ..landing.uri import open_store
 
 
 class LandingResource(ConfigurableResource):

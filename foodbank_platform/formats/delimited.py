@@ -12,6 +12,8 @@ import csv
 import io
 import re
 
+from .plan import FileRejected, ReadPlan
+
 # format -> (encoding, delimiter, quote)
 DIALECTS = {
     "legacy_csv": ("cp1252", ",", '"'),
@@ -23,8 +25,6 @@ _BLANK_ROW = re.compile(r"^[\s,|]*$")
 
 
 def prepare(table, data: bytes):
-    from .reading import FileRejected, ReadPlan
-
     encoding, delimiter, quote = DIALECTS[table.format]
     try:
         text = data.decode(encoding)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import io
 
+from ..sources.catalog import DMS_META
+from .plan import FileRejected, ReadPlan
+
 NULL = "\\N"
 
 
 def prepare(data: bytes):
-    from .reading import FileRejected, ReadPlan
-
     first_line = data.split(b"\n", 1)[0]
     try:
         header = next(csv.reader(io.StringIO(first_line.decode("utf-8"))))
@@ -30,8 +31,6 @@ NATIVE = {"bigint": "BIGINT", "numeric": "DECIMAL(14,2)", "timestamptz": "TIMEST
 
 
 def read_types(table, header: list[str]) -> dict[str, str]:
-    from ..sources.catalog import DMS_META
-
     types = {c.name.lower(): c.type for c in DMS_META + table.columns}
     return {h: NATIVE[types[h]] for h in header if types.get(h) in NATIVE}
 

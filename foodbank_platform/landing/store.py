@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
 
-from ..settings import uri_to_path
-
 
 @dataclass(frozen=True)
 class StoredFile:
@@ -103,12 +101,3 @@ class LocalStore:
 
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
-
-
-def open_store(uri: str) -> LandingStore:
-    """`file:///…`, a bare path, or `s3://bucket/prefix`."""
-    if uri.startswith("s3://"):
-        from .s3 import S3Store
-
-        return S3Store.from_uri(uri)
-    return LocalStore(uri_to_path(uri))
