@@ -21,9 +21,9 @@ import sys
 import tempfile
 import time
 from datetime import date
+from pathlib import Path
 
 from foodbank_platform.ingest.loader import TABLE_THREADS
-from pathlib import Path
 
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report its parent's peak.
 PEAK = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024"
@@ -74,8 +74,9 @@ print(json.dumps({"rows": rows, "seconds": secs, "peak_mb": PEAK}))
 
 def run(code: str, landing: Path, db: Path, *args: str) -> dict:
     code = code.replace("PEAK", PEAK)
-    out = subprocess.run([sys.executable, "-c", code, str(landing), str(db), *args], check=True, capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(landing), str(db), *args], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -102,8 +103,17 @@ def main() -> None:
         from foodbank_platform.simulator import SimulationConfig, simulate
 
         t = time.perf_counter()
-        simulate(SimulationConfig(landing_root=landing, sftp_root=work / "sftp", manifest_path=work / "manifest.json",
-                                  start_date=date(2026, 11, 2), days=args.days, scale=args.scale, seed=7))
+        simulate(
+            SimulationConfig(
+                landing_root=landing,
+                sftp_root=work / "sftp",
+                manifest_path=work / "manifest.json",
+                start_date=date(2026, 11, 2),
+                days=args.days,
+                scale=args.scale,
+                seed=7,
+            )
+        )
         print(f"simulated {args.days} day(s) at scale {args.scale} in {time.perf_counter() - t:.1f}s")
         # SFTP feeds reach landing through the puller in production; here they are copied as it would.
         from foodbank_platform.ingest.pull import pull_feed
@@ -119,26 +129,37 @@ def main() -> None:
     # reported: on a shared 2-core machine one run of either side can be 30% off its usual time.
     rounds: dict[str, list[dict]] = {"platform": [], "sequential": [], "typed": [], "text": []}
     for _ in range(args.rounds):
-        for name, code, extra in (("platform", PLATFORM, (str(TABLE_THREADS),)), ("sequential", PLATFORM, ("1",)),
-                                  ("typed", DUCKDB_ALONE, ("typed",)), ("text", DUCKDB_ALONE, ("text",))):
+        for name, code, extra in (
+            ("platform", PLATFORM, (str(TABLE_THREADS),)),
+            ("sequential", PLATFORM, ("1",)),
+            ("typed", DUCKDB_ALONE, ("typed",)),
+            ("text", DUCKDB_ALONE, ("text",)),
+        ):
             db = work / f"{name}.duckdb"
             db.unlink(missing_ok=True)
             rounds[name].append(run(code, landing, db, *extra))
     platform, sequential, typed, text = (median(rounds[n]) for n in ("platform", "sequential", "typed", "text"))
-    print(f"landing: {files} files, {size_mb:.1f} MB; median of {args.rounds} interleaved round(s); "
-          f"seconds per round: platform {seconds(rounds['platform'])}, duckdb typed {seconds(rounds['typed'])}")
+    print(
+        f"landing: {files} files, {size_mb:.1f} MB; median of {args.rounds} interleaved round(s); "
+        f"seconds per round: platform {seconds(rounds['platform'])}, duckdb typed {seconds(rounds['typed'])}"
+    )
     print(f"{'':<34}{'rows':>10}{'seconds':>9}{'rows/s':>11}{'peak MB':>9}")
-    for label, r in (("platform load (typed + lineage)", platform), ("  the same, one table at a time", sequential),
-                     ("duckdb read_csv, typed columns", typed),
-                     ("duckdb read_csv, all text", text)):
+    for label, r in (
+        ("platform load (typed + lineage)", platform),
+        ("  the same, one table at a time", sequential),
+        ("duckdb read_csv, typed columns", typed),
+        ("duckdb read_csv, all text", text),
+    ):
         print(f"{label:<34}{r['rows']:>10,}{r['seconds']:>9.2f}{r['rows'] / r['seconds']:>11,.0f}{r['peak_mb']:>9.0f}")
     rate = platform["rows"] / platform["seconds"]
     one_at_a_time = sequential["rows"] / sequential["seconds"]
-    print(f"ratio platform / duckdb typed: {rate / (typed['rows'] / typed['seconds']):.2f} (target >= 0.70); "
-          f"one table at a time (as the Dagster raw assets load): "
-          f"{one_at_a_time / (typed['rows'] / typed['seconds']):.2f}; "
-          f"vs all-text read: {rate / (text['rows'] / text['seconds']):.2f}; "
-          f"platform peak memory {platform['peak_mb']:.0f} MB (target < 2048 MB)")
+    print(
+        f"ratio platform / duckdb typed: {rate / (typed['rows'] / typed['seconds']):.2f} (target >= 0.70); "
+        f"one table at a time (as the Dagster raw assets load): "
+        f"{one_at_a_time / (typed['rows'] / typed['seconds']):.2f}; "
+        f"vs all-text read: {rate / (text['rows'] / text['seconds']):.2f}; "
+        f"platform peak memory {platform['peak_mb']:.0f} MB (target < 2048 MB)"
+    )
 
 
 if __name__ == "__main__":

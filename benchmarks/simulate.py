@@ -25,8 +25,15 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="foodbank-sim-"))
-    config = SimulationConfig(landing_root=out / "landing", sftp_root=out / "sftp", manifest_path=out / "manifest.json",
-                              start_date=date.fromisoformat(args.start), days=args.days, scale=args.scale, seed=42)
+    config = SimulationConfig(
+        landing_root=out / "landing",
+        sftp_root=out / "sftp",
+        manifest_path=out / "manifest.json",
+        start_date=date.fromisoformat(args.start),
+        days=args.days,
+        scale=args.scale,
+        seed=42,
+    )
 
     started = time.perf_counter()
     activity = generate(config, Defects())
@@ -41,8 +48,10 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"scale {args.scale}, {args.days} day(s): {rows:,} change rows")
     print(f"generate only:     {generated:6.1f} s  {rows / generated:10,.0f} rows/s")
-    print(f"generate + write:  {total:6.1f} s  {written / total:10,.0f} rows/s "
-          f"({written:,} rows in {len(manifest.files):,} files, {size / 1e6:,.0f} MB)")
+    print(
+        f"generate + write:  {total:6.1f} s  {written / total:10,.0f} rows/s "
+        f"({written:,} rows in {len(manifest.files):,} files, {size / 1e6:,.0f} MB)"
+    )
     print(f"peak memory: {peak:,.0f} MB")
     if args.out is None:
         shutil.rmtree(out)

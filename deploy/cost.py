@@ -117,23 +117,48 @@ def billed_seconds_per_run(active_s: float, auto_suspend_s: float, interval_s: f
 def snowflake_lines(v: Volumes, s: Schedule, p: dict) -> list[Line]:
     credit = p["snowflake_credit_enterprise"]
     rows_per_day = v.rows_per_month / DAYS_PER_MONTH
-    ops_billed = billed_seconds_per_run(s.ops_overhead_s + rows_per_day / s.ops_runs_per_day / s.ops_rows_per_s,
-                                        s.auto_suspend_s, s.ops_interval_s)
+    ops_billed = billed_seconds_per_run(
+        s.ops_overhead_s + rows_per_day / s.ops_runs_per_day / s.ops_rows_per_s, s.auto_suspend_s, s.ops_interval_s
+    )
     nightly_active = s.nightly_overhead_s + rows_per_day / s.nightly_rows_per_s
     ops_hours = s.ops_runs_per_day * DAYS_PER_MONTH * ops_billed / 3600
     nightly_hours = DAYS_PER_MONTH * billed_seconds_per_run(nightly_active, s.auto_suspend_s, None) / 3600
-    hot_tb = (v.hot_months * v.rows_per_month * v.snowflake_bytes_per_row * v.snowflake_layer_factor
-              * 1.10) / 1024**4  # +10% time travel and fail-safe
+    hot_tb = (
+        v.hot_months * v.rows_per_month * v.snowflake_bytes_per_row * v.snowflake_layer_factor * 1.10
+    ) / 1024**4  # +10% time travel and fail-safe
     return [
-        Line("Snowflake", "OPS_WH X-Small, 10-minute path", ops_hours * s.ops_credits_per_hour, "credits", credit,
-             f"{s.ops_runs_per_day}/day x {ops_billed:.0f} s billed"),
-        Line("Snowflake", "NIGHTLY_WH Small, nightly path", nightly_hours * s.nightly_credits_per_hour, "credits",
-             credit, f"{nightly_active / 60:.0f} min/night + auto-suspend"),
-        Line("Snowflake", "BI_WH X-Small, dashboards and analysts",
-             s.bi_hours_per_day * DAYS_PER_MONTH * s.bi_credits_per_hour, "credits", credit,
-             f"{s.bi_hours_per_day:g} h/day awake"),
-        Line("Snowflake", "storage, 3 years hot", hot_tb, "TB-month", p["snowflake_storage_tb_month"],
-             f"{v.hot_months} months x {v.rows_per_month / 1e6:.1f}M rows, all layers"),
+        Line(
+            "Snowflake",
+            "OPS_WH X-Small, 10-minute path",
+            ops_hours * s.ops_credits_per_hour,
+            "credits",
+            credit,
+            f"{s.ops_runs_per_day}/day x {ops_billed:.0f} s billed",
+        ),
+        Line(
+            "Snowflake",
+            "NIGHTLY_WH Small, nightly path",
+            nightly_hours * s.nightly_credits_per_hour,
+            "credits",
+            credit,
+            f"{nightly_active / 60:.0f} min/night + auto-suspend",
+        ),
+        Line(
+            "Snowflake",
+            "BI_WH X-Small, dashboards and analysts",
+            s.bi_hours_per_day * DAYS_PER_MONTH * s.bi_credits_per_hour,
+            "credits",
+            credit,
+            f"{s.bi_hours_per_day:g} h/day awake",
+        ),
+        Line(
+            "Snowflake",
+            "storage, 3 years hot",
+            hot_tb,
+            "TB-month",
+            p["snowflake_storage_tb_month"],
+            f"{v.hot_months} months x {v.rows_per_month / 1e6:.1f}M rows, all layers",
+        ),
     ]
 
 
@@ -141,35 +166,87 @@ def aws_lines(v: Volumes, s: Schedule, p: dict) -> list[Line]:
     monthly_gb = v.rows_per_month * v.csv_bytes_per_row / GB
     landing_files = v.dms_tables * 60 * 24 * DAYS_PER_MONTH + v.sftp_files_per_month
     export_gb = monthly_gb * 0.25  # retention exports are Parquet, ~4x smaller than CSV
-    run_hours = s.ops_runs_per_day * DAYS_PER_MONTH * s.run_task_minutes / 60 + \
-        DAYS_PER_MONTH * s.nightly_task_minutes / 60
+    run_hours = (
+        s.ops_runs_per_day * DAYS_PER_MONTH * s.run_task_minutes / 60 + DAYS_PER_MONTH * s.nightly_task_minutes / 60
+    )
     vcpu_gb = {"webserver": (0.5, 1, HOURS_PER_MONTH), "daemon": (0.5, 2, HOURS_PER_MONTH), "runs": (1, 4, run_hours)}
-    fargate = [Line("ECS Fargate", f"{name} ({cpu:g} vCPU, {mem:g} GB)", hours, "task-hours",
-                    cpu * p["fargate_vcpu_hour"] + mem * p["fargate_gb_hour"])
-               for name, (cpu, mem, hours) in vcpu_gb.items()]
+    fargate = [
+        Line(
+            "ECS Fargate",
+            f"{name} ({cpu:g} vCPU, {mem:g} GB)",
+            hours,
+            "task-hours",
+            cpu * p["fargate_vcpu_hour"] + mem * p["fargate_gb_hour"],
+        )
+        for name, (cpu, mem, hours) in vcpu_gb.items()
+    ]
     return [
-        Line("DMS", "Serverless, 3 replications at 1 DCU (min)", 3 * HOURS_PER_MONTH, "DCU-hours",
-             p["dms_dcu_hour"], "steady CDC; ingestion.py MIN_DCU"),
+        Line(
+            "DMS",
+            "Serverless, 3 replications at 1 DCU (min)",
+            3 * HOURS_PER_MONTH,
+            "DCU-hours",
+            p["dms_dcu_hour"],
+            "steady CDC; ingestion.py MIN_DCU",
+        ),
         Line("DMS", "reload bursts (2 a month, 4 DCU, 6 h)", 2 * 4 * 6, "DCU-hours", p["dms_dcu_hour"]),
         *fargate,
-        Line("RDS", "PostgreSQL db.t4g.small Multi-AZ (Dagster storage)", HOURS_PER_MONTH, "hours",
-             p["rds_t4g_small_multi_az_hour"]),
+        Line(
+            "RDS",
+            "PostgreSQL db.t4g.small Multi-AZ (Dagster storage)",
+            HOURS_PER_MONTH,
+            "hours",
+            p["rds_t4g_small_multi_az_hour"],
+        ),
         Line("RDS", "gp3 storage Multi-AZ", 20, "GB-month", p["rds_gp3_multi_az_gb_month"]),
         Line("S3", "landing, first month Standard", monthly_gb, "GB-month", p["s3_standard_gb_month"]),
-        Line("S3", "landing, Standard-IA to 13 months", monthly_gb * (v.landing_months - 1), "GB-month",
-             p["s3_standard_ia_gb_month"]),
-        Line("S3", "archive, Glacier Deep Archive (7 years, steady state)",
-             (monthly_gb + export_gb) * v.archive_months, "GB-month", p["s3_deep_archive_gb_month"]),
-        Line("S3", "PUT: landing files + their replicas", 2 * landing_files / 1000, "1000 requests",
-             p["s3_put_per_1000"], f"{landing_files:,.0f} files/month"),
-        Line("S3", "GET + LIST: loads, sensors", (landing_files + 13 * s.ops_runs_per_day * DAYS_PER_MONTH) / 1000,
-             "1000 requests", p["s3_get_per_1000"]),
-        Line("S3", "lifecycle transitions to Deep Archive", landing_files / 1000, "1000 requests",
-             p["s3_transition_deep_archive_per_1000"], "small files make this the largest S3 line"),
+        Line(
+            "S3",
+            "landing, Standard-IA to 13 months",
+            monthly_gb * (v.landing_months - 1),
+            "GB-month",
+            p["s3_standard_ia_gb_month"],
+        ),
+        Line(
+            "S3",
+            "archive, Glacier Deep Archive (7 years, steady state)",
+            (monthly_gb + export_gb) * v.archive_months,
+            "GB-month",
+            p["s3_deep_archive_gb_month"],
+        ),
+        Line(
+            "S3",
+            "PUT: landing files + their replicas",
+            2 * landing_files / 1000,
+            "1000 requests",
+            p["s3_put_per_1000"],
+            f"{landing_files:,.0f} files/month",
+        ),
+        Line(
+            "S3",
+            "GET + LIST: loads, sensors",
+            (landing_files + 13 * s.ops_runs_per_day * DAYS_PER_MONTH) / 1000,
+            "1000 requests",
+            p["s3_get_per_1000"],
+        ),
+        Line(
+            "S3",
+            "lifecycle transitions to Deep Archive",
+            landing_files / 1000,
+            "1000 requests",
+            p["s3_transition_deep_archive_per_1000"],
+            "small files make this the largest S3 line",
+        ),
         Line("Network", "NAT gateway (one)", HOURS_PER_MONTH, "hours", p["nat_gateway_hour"]),
         Line("Network", "NAT data (Snowflake API, SFTP)", 20, "GB", p["nat_gb"]),
-        Line("Network", "VPC interface endpoints (4 services x 2 AZ)", 8 * HOURS_PER_MONTH, "endpoint-AZ-hours",
-             p["interface_endpoint_az_hour"], "keep image pulls off the NAT"),
+        Line(
+            "Network",
+            "VPC interface endpoints (4 services x 2 AZ)",
+            8 * HOURS_PER_MONTH,
+            "endpoint-AZ-hours",
+            p["interface_endpoint_az_hour"],
+            "keep image pulls off the NAT",
+        ),
         Line("CloudWatch", "log ingestion", 12, "GB", p["cloudwatch_logs_ingest_gb"]),
         Line("CloudWatch", "log storage (1 year)", 72, "GB-month", p["cloudwatch_logs_storage_gb_month"]),
         Line("CloudWatch", "alarms", 3, "alarms", p["cloudwatch_alarm_month"]),
@@ -195,11 +272,16 @@ def largest(items: list[Line], n: int = 3) -> list[Line]:
 
 
 def render(items: list[Line]) -> str:
-    head = (f"| {'area':<11} | {'item':<54} | {'quantity':>12} | {'unit':<17} | {'unit price':>10} | "
-            f"{'$/month':>10} | note |")
+    head = (
+        f"| {'area':<11} | {'item':<54} | {'quantity':>12} | {'unit':<17} | {'unit price':>10} | "
+        f"{'$/month':>10} | note |"
+    )
     rule = "|" + "|".join("-" * (len(cell)) for cell in head.split("|")[1:-1]) + "|"
-    rows = [f"| {i.area:<11} | {i.item:<54} | {i.quantity:>12,.6g} | {i.unit:<17} | {i.unit_price:>10.5g} | "
-            f"{i.cost:>10,.2f} | {i.note} |" for i in items]
+    rows = [
+        f"| {i.area:<11} | {i.item:<54} | {i.quantity:>12,.6g} | {i.unit:<17} | {i.unit_price:>10.5g} | "
+        f"{i.cost:>10,.2f} | {i.note} |"
+        for i in items
+    ]
     foot = f"| {'TOTAL':<11} | {'':<54} | {'':>12} | {'':<17} | {'':>10} | {total(items):>10,.2f} | |"
     return "\n".join([head, rule, *rows, foot])
 

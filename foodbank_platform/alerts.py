@@ -54,8 +54,9 @@ class WebhookNotifier:
         self.timeout = timeout
 
     def send(self, alert: Alert) -> None:
-        request = urllib.request.Request(self.url, data=alert.as_json(), method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url, data=alert.as_json(), method="POST", headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
             if response.status >= 300:
                 raise RuntimeError(f"webhook {self.url} answered {response.status}")
@@ -71,8 +72,9 @@ class SnsNotifier:
             import boto3
 
             self._client = boto3.client("sns")
-        self._client.publish(TopicArn=self.topic_arn, Subject=f"[{alert.severity}] {alert.title}"[:100],
-                             Message=alert.as_json().decode())
+        self._client.publish(
+            TopicArn=self.topic_arn, Subject=f"[{alert.severity}] {alert.title}"[:100], Message=alert.as_json().decode()
+        )
 
 
 class FanOut:

@@ -20,7 +20,6 @@ import click
 from . import settings as fb_settings
 from . import warehouse as fb_warehouse
 
-
 # The local instance keeps production's limits (deploy/dagster.yaml): one writer op at a time in the
 # `warehouse_writer` pool and one nightly close at a time, so the UI's runs queue instead of fighting
 # over DuckDB's single writer. Locally also one run at a time: a DuckDB file takes one writing process.
@@ -63,40 +62,58 @@ def main() -> None:
 @click.option("--seed", default=42, show_default=True)
 @click.option("--cdc-file-seconds", default=None, type=int, help="DMS CDC file interval (default: by scale).")
 @click.option("--postgres", "postgres_dsn", default=None, help="Write the activity into PostgreSQL instead of files.")
-def simulate(start: str, days: int, scale: float, seed: int, cdc_file_seconds: int | None,
-             postgres_dsn: str | None) -> None:
+def simulate(
+    start: str, days: int, scale: float, seed: int, cdc_file_seconds: int | None, postgres_dsn: str | None
+) -> None:
     """Generate deterministic source activity for all six systems."""
     s = fb_settings.load()
     started = time.perf_counter()
     manifest = _simulate(s, date.fromisoformat(start), days, scale, seed, cdc_file_seconds, postgres_dsn)
-    click.echo(f"simulated {days} day(s) at scale {scale} in {time.perf_counter() - started:.1f}s "
-               f"-> manifest {s.home / 'manifest.json'}")
+    click.echo(
+        f"simulated {days} day(s) at scale {scale} in {time.perf_counter() - started:.1f}s "
+        f"-> manifest {s.home / 'manifest.json'}"
+    )
     del manifest
 
 
 def _simulate(s, start, days, scale, seed, cdc_file_seconds, postgres_dsn=None):
-    from .simulator import SimulationConfig, simulate as run_simulation
+    from .simulator import SimulationConfig
+    from .simulator import simulate as run_simulation
 
     if postgres_dsn:
         from .simulator.postgres import simulate_to_postgres
 
         # The SFTP feeds are not PostgreSQL systems: still files, where a local SFTP root is configured.
         sftp_root = None if s.sftp_uri.startswith("sftp://") else fb_settings.uri_to_path(s.sftp_uri)
-        return simulate_to_postgres(postgres_dsn, start_date=start, days=days, scale=scale, seed=seed,
-                                    sftp_root=sftp_root, manifest_path=s.home / "manifest.json")
+        return simulate_to_postgres(
+            postgres_dsn,
+            start_date=start,
+            days=days,
+            scale=scale,
+            seed=seed,
+            sftp_root=sftp_root,
+            manifest_path=s.home / "manifest.json",
+        )
     config = SimulationConfig(
         landing_root=fb_settings.uri_to_path(s.landing_uri),
         sftp_root=fb_settings.uri_to_path(s.sftp_uri),
         manifest_path=s.home / "manifest.json",
-        start_date=start, days=days, scale=scale, seed=seed,
+        start_date=start,
+        days=days,
+        scale=scale,
+        seed=seed,
         **({"cdc_file_seconds": cdc_file_seconds} if cdc_file_seconds else {}),
     )
     return run_simulation(config)
 
 
 @main.command()
-@click.option("--nightly/--no-nightly", default=True, show_default=True,
-              help="Also close every business day the data covers (reconciliation and finance partitions).")
+@click.option(
+    "--nightly/--no-nightly",
+    default=True,
+    show_default=True,
+    help="Also close every business day the data covers (reconciliation and finance partitions).",
+)
 @click.option("--verbose", is_flag=True, help="Stream Dagster's event log and dbt's output here too.")
 def run(nightly: bool, verbose: bool) -> None:
     """Ingest and build everything that is new, through Dagster (exit 0 ok, 1 failed, 3 finance held)."""
@@ -130,19 +147,27 @@ def _run(out, s: fb_settings.Settings, nightly: bool = True) -> str:
         from .definitions import defs
 
     with DagsterInstance.get() as instance:
-        outcome = out.execute(defs.resolve_job_def("operations_refresh"), instance, {},
-                              "10-minute path: pull → load → dbt → checks")
+        outcome = out.execute(
+            defs.resolve_job_def("operations_refresh"), instance, {}, "10-minute path: pull → load → dbt → checks"
+        )
         status = outcome.status
         days = _business_days(s.duckdb_path) if status != "failed" and nightly else []
         before = [d for d in days if d < s.first_business_day.isoformat()]
         if before:
-            out.say(f"not closing {len(before)} day(s) before FOODBANK_FIRST_BUSINESS_DAY="
-                    f"{s.first_business_day} ({before[0]} … {before[-1]}): the platform closes from there on")
-            days = days[len(before):]
+            out.say(
+                f"not closing {len(before)} day(s) before FOODBANK_FIRST_BUSINESS_DAY="
+                f"{s.first_business_day} ({before[0]} … {before[-1]}): the platform closes from there on"
+            )
+            days = days[len(before) :]
         if days:
             tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
-            close = out.execute(defs.resolve_job_def("nightly_close"), instance, tags,
-                                f"nightly close of {len(days)} business day(s), {days[0]} … {days[-1]}", days)
+            close = out.execute(
+                defs.resolve_job_def("nightly_close"),
+                instance,
+                tags,
+                f"nightly close of {len(days)} business day(s), {days[0]} … {days[-1]}",
+                days,
+            )
             status = close.status if close.status != "ok" else status
     return status
 
@@ -152,8 +177,9 @@ def _business_days(duckdb_path: Path) -> list[str]:
 
     con = duckdb.connect(str(duckdb_path), read_only=True)
     try:
-        first, last = con.execute("SELECT min(business_date), max(business_date) FROM canonical.inventory_events"
-                                  ).fetchone()
+        first, last = con.execute(
+            "SELECT min(business_date), max(business_date) FROM canonical.inventory_events"
+        ).fetchone()
     finally:
         con.close()
     if not first:
@@ -162,8 +188,13 @@ def _business_days(duckdb_path: Path) -> list[str]:
 
 
 @main.command()
-@click.option("--dsn", required=True, envvar="FOODBANK_CDC_DSN", show_envvar=True,
-              help="libpq DSN of the source database; a password belongs in PGPASSWORD or ~/.pgpass.")
+@click.option(
+    "--dsn",
+    required=True,
+    envvar="FOODBANK_CDC_DSN",
+    show_envvar=True,
+    help="libpq DSN of the source database; a password belongs in PGPASSWORD or ~/.pgpass.",
+)
 @click.option("--slot", default="foodbank", show_default=True, help="Logical replication slot (created if missing).")
 @click.option("--publication", default="foodbank", show_default=True, help="Publication (created if missing).")
 @click.option("--file-seconds", default=60.0, show_default=True, help="One CDC file per table this often.")
@@ -180,13 +211,23 @@ def cdc(dsn: str, slot: str, publication: str, file_seconds: float, stop_after: 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):  # finish the open files and acknowledge, then exit
         signal.signal(sig, lambda *_: stop.set())
-    click.echo(f"capturing slot {slot} (publication {publication}) into {s.landing_uri} "
-               f"every {file_seconds:g}s; Ctrl-C stops")
-    report = run_capture(dsn, slot=slot, publication=publication, store=open_store(s.landing_uri),
-                         file_seconds=file_seconds, stop_after=stop_after, stop=stop)
-    click.echo(f"full load rows: {sum(report.full_load_rows.values())}, change rows: "
-               f"{sum(report.change_rows.values())}, files: {len(report.files)}, "
-               f"acknowledged up to LSN {report.acknowledged_lsn:X}")
+    click.echo(
+        f"capturing slot {slot} (publication {publication}) into {s.landing_uri} every {file_seconds:g}s; Ctrl-C stops"
+    )
+    report = run_capture(
+        dsn,
+        slot=slot,
+        publication=publication,
+        store=open_store(s.landing_uri),
+        file_seconds=file_seconds,
+        stop_after=stop_after,
+        stop=stop,
+    )
+    click.echo(
+        f"full load rows: {sum(report.full_load_rows.values())}, change rows: "
+        f"{sum(report.change_rows.values())}, files: {len(report.files)}, "
+        f"acknowledged up to LSN {report.acknowledged_lsn:X}"
+    )
 
 
 @main.command()
@@ -231,12 +272,13 @@ def _reused(s: fb_settings.Settings) -> str | None:
         return None
     finally:
         con.close()
-    return (f"the warehouse already holds {files:,} landed file(s); the same seed delivers the same files, "
-            f"which the ledger recognises (nothing loads twice), and dbt builds on what is there")
+    return (
+        f"the warehouse already holds {files:,} landed file(s); the same seed delivers the same files, "
+        f"which the ledger recognises (nothing loads twice), and dbt builds on what is there"
+    )
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-              add_help_option=False)
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False)
 @click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
 def dev(dagster_args: tuple[str, ...]) -> None:
     """The Dagster UI and daemon (`dagster dev`) on the instance `run` and `demo` write to (`make dev`).

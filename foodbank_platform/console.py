@@ -120,8 +120,9 @@ class RunConsole:
         job = job.with_logger_defs({"foodbank": LoggerDefinition(lambda _: logger, description="foodbank run")})
         started = time.perf_counter()
         with watcher.live():
-            result = job.execute_in_process(run_config={"loggers": {"foodbank": {}}}, instance=instance, tags=tags,
-                                            raise_on_error=False)
+            result = job.execute_in_process(
+                run_config={"loggers": {"foodbank": {}}}, instance=instance, tags=tags, raise_on_error=False
+            )
         return watcher.finish(result, time.perf_counter() - started)
 
 
@@ -144,18 +145,30 @@ class _RunWatcher(logging.Handler):
         self.by_day: dict[str, Counter] = defaultdict(Counter)
         self.days = days
         # The nightly close has two steps (reconciliations, then finance); a day is told by both.
-        self.part_of = {k: d.assets_def.node_def.name.removeprefix("dbt_") for d in job.asset_layer.data
-                        for k in d.assets_def.keys if self.partitioned}
+        self.part_of = {
+            k: d.assets_def.node_def.name.removeprefix("dbt_")
+            for d in job.asset_layer.data
+            for k in d.assets_def.keys
+            if self.partitioned
+        }
         self.per_part = Counter(self.part_of.values())
         self.failed_checks: list[str] = []
         if self.partitioned:
             self.stages["close"].total *= max(len(days), 1)
         self.failures: list[tuple[str, str, str]] = []  # step, error class, first line
         self.current = ""
-        self.progress = Progress(TextColumn("  {task.description:<8}"), BarColumn(bar_width=30), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=out.console,
-                                 transient=True, disable=not out.console.is_terminal,
-                                 redirect_stdout=False, redirect_stderr=False)
+        self.progress = Progress(
+            TextColumn("  {task.description:<8}"),
+            BarColumn(bar_width=30),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=out.console,
+            transient=True,
+            disable=not out.console.is_terminal,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
         self.tasks = {n: self.progress.add_task(n, total=s.total or None, detail="") for n, s in self.stages.items()}
 
     @contextlib.contextmanager
@@ -198,8 +211,14 @@ class _RunWatcher(logging.Handler):
             stage.figures["model_days"] += 1
         else:
             stage.done += 1
-            for figure in ("files_pulled", "files_loaded", "files_redelivered", "files_failed", "rows_loaded",
-                           "rows_quarantined"):
+            for figure in (
+                "files_pulled",
+                "files_loaded",
+                "files_redelivered",
+                "files_failed",
+                "rows_loaded",
+                "rows_quarantined",
+            ):
                 if isinstance(values.get(figure), int):
                     stage.figures[figure] += values[figure]
         self._update(name)
@@ -227,8 +246,10 @@ class _RunWatcher(logging.Handler):
         if stage.name == "pull":
             return f"{stage.total} SFTP feed(s), {f['files_pulled']:,} new file(s) copied into landing"
         if stage.name == "load":
-            text = (f"{stage.total} raw table(s), {f['files_loaded']:,} new file(s), {f['rows_loaded']:,} rows, "
-                    f"{f['rows_quarantined']:,} quarantined, {f['files_failed']:,} failed file(s)")
+            text = (
+                f"{stage.total} raw table(s), {f['files_loaded']:,} new file(s), {f['rows_loaded']:,} rows, "
+                f"{f['rows_quarantined']:,} quarantined, {f['files_failed']:,} failed file(s)"
+            )
             if f["files_redelivered"]:
                 text += f"; {f['files_redelivered']:,} re-delivered file(s) already loaded (reused)"
             return text
@@ -242,8 +263,11 @@ class _RunWatcher(logging.Handler):
         stage.printed = True
         if stage.name == "close":
             return
-        count = f"{stage.done}/{stage.total}" if stage.name == "dbt" else (
-            f"{stage.done}" if stage.name == "checks" else "")
+        count = (
+            f"{stage.done}/{stage.total}"
+            if stage.name == "dbt"
+            else (f"{stage.done}" if stage.name == "checks" else "")
+        )
         self.out.say(f"  {stage.name:<7} {count + ' ' if count else ''}{self._detail(stage)}")
 
     # ------------------------------------------------------------------ the end
@@ -263,8 +287,10 @@ class _RunWatcher(logging.Handler):
         line = f"  → {status.upper()} in {seconds:.1f}s (run {result.run_id[:8]})"
         self.out.say(line)
         if status == "held":
-            self.out.say("  finance marts held back by blocking data-quality checks: " +
-                         ", ".join(sorted(self.failed_checks) or held))
+            self.out.say(
+                "  finance marts held back by blocking data-quality checks: "
+                + ", ".join(sorted(self.failed_checks) or held)
+            )
         if failure:
             self.out.say(f"  FAILED at step {failure}")
         return Outcome(self.label, result.run_id, status, seconds, held, failure)

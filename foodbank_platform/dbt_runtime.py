@@ -30,8 +30,10 @@ def dbt_executable() -> str:
     """The dbt of this interpreter's environment (the venv's `bin/`, the image's `/opt/venv/bin`)."""
     path = Path(sysconfig.get_path("scripts")) / "dbt"
     if not path.exists():
-        raise FileNotFoundError(f"dbt is not installed in this Python environment ({path} is missing): "
-                                f"install the project with `make install`")
+        raise FileNotFoundError(
+            f"dbt is not installed in this Python environment ({path} is missing): "
+            f"install the project with `make install`"
+        )
     return str(path)
 
 
@@ -63,8 +65,9 @@ def manifest_path(s: fb_settings.Settings | None = None) -> Path:
     project = dbt_project(s)
     project.prepare_if_dev()
     if not project.manifest_path.exists():
-        raise ManifestMissing(f"no dbt manifest at {project.manifest_path}: prepare it with `make manifest` "
-                              f"(or `foodbank manifest`)")
+        raise ManifestMissing(
+            f"no dbt manifest at {project.manifest_path}: prepare it with `make manifest` (or `foodbank manifest`)"
+        )
     return project.manifest_path
 
 

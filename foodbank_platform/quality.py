@@ -68,8 +68,9 @@ class Outcome:
         if not self.examples:
             return "_no findings_"
         head = "| " + " | ".join(self.columns) + " |\n|" + "---|" * len(self.columns) + "\n"
-        return head + "\n".join("| " + " | ".join("" if v is None else str(v) for v in row) + " |"
-                                for row in self.examples)
+        return head + "\n".join(
+            "| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in self.examples
+        )
 
     def examples_json(self) -> list[dict]:
         return [dict(zip(self.columns, row)) for row in json.loads(json.dumps(self.examples, default=str))]
@@ -84,8 +85,12 @@ MISSING_SKUS = Check(
     asset=("canonical", "inventory_events"),
     severity=WARN,
     description="Postings, donation lines, shipment lines and TEFAP lines whose SKU is not in the item master.",
-    reads=(("canonical", "donations"), ("canonical", "fulfillment_line_items"),
-           ("staging", "stg_usda_tefap__receipts"), ("staging", "stg_wms__items")),
+    reads=(
+        ("canonical", "donations"),
+        ("canonical", "fulfillment_line_items"),
+        ("staging", "stg_usda_tefap__receipts"),
+        ("staging", "stg_wms__items"),
+    ),
     sql=f"""
         SELECT CASE source_system WHEN 'wms' THEN 'wms__inventory_transactions'
                     ELSE 'manual_adjustments__adjustments' END AS source_table,
@@ -186,8 +191,9 @@ VARIANCES = [
     variance_check("receipts_vs_intake", ERROR, 0.0, "Gifts-in-kind pounds come from intake; the book from WMS."),
     variance_check("receipts_vs_tefap", ERROR, 0.0, "USDA book inventory must match the state's bills of lading."),
     variance_check("distributions_vs_shipments", ERROR, 0.0, "Pounds distributed is the headline finance figure."),
-    variance_check("book_vs_onhand", WARN, 0.5,
-                   "A count difference is settled by an adjustment; until then the book stands."),
+    variance_check(
+        "book_vs_onhand", WARN, 0.5, "A count difference is settled by an adjustment; until then the book stands."
+    ),
     variance_check("shipments_vs_orders", WARN, 0.0, "Short or over shipping is service level, not finance."),
 ]
 
@@ -219,27 +225,38 @@ FAILED_FILES = Check(
     """,
 )
 
-CHECKS: list[Check] = [MISSING_SKUS, NEGATIVE_BALANCES, DUPLICATE_DONATION_IDS, ORPHANED_FULFILLMENT, *VARIANCES,
-                       QUARANTINED_ROWS, FAILED_FILES]
+CHECKS: list[Check] = [
+    MISSING_SKUS,
+    NEGATIVE_BALANCES,
+    DUPLICATE_DONATION_IDS,
+    ORPHANED_FULFILLMENT,
+    *VARIANCES,
+    QUARANTINED_ROWS,
+    FAILED_FILES,
+]
 
 
 # ---------------------------------------------------------------- running a check
+
 
 def _date_sql(d: date) -> str:
     return f"DATE '{d.isoformat()}'"
 
 
-def render(check: Check, start: date | None = None, end: date | None = None,
-           tolerance: float | None = None) -> str:
+def render(check: Check, start: date | None = None, end: date | None = None, tolerance: float | None = None) -> str:
     if not check.partitioned:
         return check.sql
     tolerance = check.tolerance if tolerance is None else tolerance
-    return check.sql.format(start=_date_sql(start or date(1900, 1, 1)), end=_date_sql(end or date(9999, 1, 1)),
-                            tolerance=tolerance if tolerance is not None else 0)
+    return check.sql.format(
+        start=_date_sql(start or date(1900, 1, 1)),
+        end=_date_sql(end or date(9999, 1, 1)),
+        tolerance=tolerance if tolerance is not None else 0,
+    )
 
 
-def evaluate(con, check: Check, start: date | None = None, end: date | None = None,
-             tolerance: float | None = None) -> Outcome:
+def evaluate(
+    con, check: Check, start: date | None = None, end: date | None = None, tolerance: float | None = None
+) -> Outcome:
     """Run the check, store its findings in `audit.dq_<name>` and return the count and examples.
 
     A day-scoped check replaces only the findings of [start, end); the others replace the whole table.
@@ -250,8 +267,10 @@ def evaluate(con, check: Check, start: date | None = None, end: date | None = No
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _findings AS {sql}")
         if check.partitioned and _exists(con, check.table):
-            con.execute(f"DELETE FROM {check.table} WHERE business_date >= ? AND business_date < ?",
-                        [start or date(1900, 1, 1), end or date(9999, 1, 1)])
+            con.execute(
+                f"DELETE FROM {check.table} WHERE business_date >= ? AND business_date < ?",
+                [start or date(1900, 1, 1), end or date(9999, 1, 1)],
+            )
             con.execute(f"INSERT INTO {check.table} BY NAME SELECT * FROM _findings")
         else:
             con.execute(f"CREATE OR REPLACE TABLE {check.table} AS SELECT * FROM _findings")
@@ -268,8 +287,12 @@ def evaluate(con, check: Check, start: date | None = None, end: date | None = No
 
 def _exists(con, qualified: str) -> bool:
     schema, name = qualified.split(".")
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                       [schema, name]).fetchone()[0] > 0
+    return (
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def by_name(name: str) -> Check:
@@ -341,8 +364,9 @@ def missing_onhand(snapshot_days: list[datetime], as_of: datetime, days: int = L
     return out
 
 
-def evaluate_missing_files(con, deliveries: list[tuple[str, datetime]], as_of_pacific: datetime,
-                           days: int = LOOKBACK_DAYS) -> Outcome:
+def evaluate_missing_files(
+    con, deliveries: list[tuple[str, datetime]], as_of_pacific: datetime, days: int = LOOKBACK_DAYS
+) -> Outcome:
     """Findings as of a Pacific wall time (the schedule's tick), over the last `days` days.
 
     `deliveries`: (file name, Pacific wall time it was delivered) of the legacy warehouse's files.
@@ -352,8 +376,10 @@ def evaluate_missing_files(con, deliveries: list[tuple[str, datetime]], as_of_pa
     findings = shipment_gaps(shipments, as_of_pacific, days) + missing_onhand(snapshots, as_of_pacific, days)
     columns = ["feed", "business_date", "expected_from", "checked_until", "minutes_missing"]
     con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-    con.execute(f"CREATE OR REPLACE TABLE {MISSING_FILES.table} (feed VARCHAR, business_date DATE, "
-                "expected_from TIMESTAMP, checked_until TIMESTAMP, minutes_missing BIGINT)")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {MISSING_FILES.table} (feed VARCHAR, business_date DATE, "
+        "expected_from TIMESTAMP, checked_until TIMESTAMP, minutes_missing BIGINT)"
+    )
     if findings:
         con.executemany(f"INSERT INTO {MISSING_FILES.table} VALUES (?, ?, ?, ?, ?)", findings)
     return Outcome(MISSING_FILES, len(findings), columns, findings[:EXAMPLES], f"as of {as_of_pacific:%Y-%m-%d %H:%M}")

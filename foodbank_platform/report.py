@@ -15,7 +15,8 @@ def _tables(con) -> list[tuple[str, str]]:
     return con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
         "WHERE table_schema IN ('raw','staging','canonical','reconciliation','marts','audit') "
-        "ORDER BY table_schema, table_name").fetchall()
+        "ORDER BY table_schema, table_name"
+    ).fetchall()
 
 
 def summary(duckdb_path: Path | str) -> str:
@@ -33,7 +34,8 @@ def summary(duckdb_path: Path | str) -> str:
         if "audit.file_ledger" in names:
             failed, quarantined = con.execute(
                 "SELECT count(*) FILTER (WHERE status = 'failed'), coalesce(sum(rows_quarantined), 0) "
-                "FROM audit.file_ledger").fetchone()
+                "FROM audit.file_ledger"
+            ).fetchone()
             lines.append(f"  failed files: {failed}, quarantined rows: {quarantined}")
         for s, t in tables:
             if s == "audit" and t.startswith("dq_"):
@@ -44,7 +46,8 @@ def summary(duckdb_path: Path | str) -> str:
             rows = con.execute(
                 "SELECT business_date, sku, lot_code, location_id, book_lbs, onhand_lbs, lbs_variance, status "
                 "FROM reconciliation.book_vs_onhand WHERE status <> 'matched' "
-                "ORDER BY abs(coalesce(lbs_variance, 0)) DESC LIMIT 5").fetchdf()
+                "ORDER BY abs(coalesce(lbs_variance, 0)) DESC LIMIT 5"
+            ).fetchdf()
             lines.append(rows.to_string(index=False) if len(rows) else "  none")
         return "\n".join(lines)
     finally:

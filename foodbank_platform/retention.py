@@ -89,6 +89,7 @@ class Verification:
 
 # --- months -------------------------------------------------------------------------------------
 
+
 def add_months(month: date, n: int) -> date:
     index = month.year * 12 + month.month - 1 + n
     return date(index // 12, index % 12 + 1, 1)
@@ -99,8 +100,9 @@ def cutoff_month(today: date, hot_months: int = HOT_MONTHS) -> date:
     return add_months(date(today.year, today.month, 1), -hot_months)
 
 
-def due_partitions(con: duckdb.DuckDBPyConnection, raw_tables: list[str], today: date,
-                   hot_months: int = HOT_MONTHS) -> list[Partition]:
+def due_partitions(
+    con: duckdb.DuckDBPyConnection, raw_tables: list[str], today: date, hot_months: int = HOT_MONTHS
+) -> list[Partition]:
     """Partitions older than the hot window that are still in the warehouse, oldest first."""
     ensure_retention_log(con)
     cutoff = cutoff_month(today, hot_months)
@@ -108,12 +110,15 @@ def due_partitions(con: duckdb.DuckDBPyConnection, raw_tables: list[str], today:
     for raw_table in raw_tables:
         months = con.execute(
             f"SELECT DISTINCT CAST(date_trunc('month', _loaded_at) AS DATE) AS m FROM raw.{raw_table} "
-            f"WHERE _loaded_at < ? ORDER BY m", [cutoff]).fetchall()
+            f"WHERE _loaded_at < ? ORDER BY m",
+            [cutoff],
+        ).fetchall()
         found += [Partition(raw_table, m) for (m,) in months]
     return sorted(found, key=lambda p: (p.loaded_month, p.raw_table))
 
 
 # --- fingerprints -------------------------------------------------------------------------------
+
 
 def row_text_sql(columns: list[str]) -> str:
     """Every value as text, NULL as `\\N`, joined: the canonical form a row is hashed in."""
@@ -123,21 +128,33 @@ def row_text_sql(columns: list[str]) -> str:
 
 def fingerprint(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], where: str = "TRUE") -> Fingerprint:
     row_hash = DUCKDB_ROW_HASH.format(row_text=row_text_sql(columns))
-    rows, total = con.execute(
-        f"SELECT count(*), coalesce(sum({row_hash}), 0) FROM {relation} WHERE {where}").fetchone()
+    rows, total = con.execute(f"SELECT count(*), coalesce(sum({row_hash}), 0) FROM {relation} WHERE {where}").fetchone()
     return Fingerprint(int(rows), str(total))
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, raw_table: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
-        "ORDER BY ordinal_position", [raw_table]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [raw_table],
+        ).fetchall()
+    ]
 
 
 # --- export -------------------------------------------------------------------------------------
 
-def export_partition(con: duckdb.DuckDBPyConnection, s3, bucket: str, partition: Partition, *,
-                     lock: bool = True, now: datetime | None = None) -> dict:
+
+def export_partition(
+    con: duckdb.DuckDBPyConnection,
+    s3,
+    bucket: str,
+    partition: Partition,
+    *,
+    lock: bool = True,
+    now: datetime | None = None,
+) -> dict:
     """Write the partition as Parquet plus a manifest (row count, checksum, sha256 of the bytes).
 
     With `lock`, the Parquet object carries its own GOVERNANCE retention for the archive period, on
@@ -147,22 +164,31 @@ def export_partition(con: duckdb.DuckDBPyConnection, s3, bucket: str, partition:
     columns = table_columns(con, partition.raw_table)
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / "part-0.parquet"
-        con.execute(f"COPY (SELECT * FROM raw.{partition.raw_table} WHERE {partition.where()} "
-                    f"ORDER BY _file, _row_number) TO '{local}' (FORMAT PARQUET)")
+        con.execute(
+            f"COPY (SELECT * FROM raw.{partition.raw_table} WHERE {partition.where()} "
+            f"ORDER BY _file, _row_number) TO '{local}' (FORMAT PARQUET)"
+        )
         data = local.read_bytes()
-    retention = ({"ObjectLockMode": "GOVERNANCE",
-                  "ObjectLockRetainUntilDate": now + timedelta(days=ARCHIVE_DAYS)} if lock else {})
+    retention = (
+        {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": now + timedelta(days=ARCHIVE_DAYS)}
+        if lock
+        else {}
+    )
     s3.put_object(Bucket=bucket, Key=partition.data_key, Body=data, **retention)
     manifest = {
-        "raw_table": partition.raw_table, "loaded_month": partition.loaded_month.isoformat(),
-        "data_key": partition.data_key, "sha256": hashlib.sha256(data).hexdigest(),
-        "columns": columns, **asdict(fingerprint(con, f"raw.{partition.raw_table}", columns, partition.where())),
+        "raw_table": partition.raw_table,
+        "loaded_month": partition.loaded_month.isoformat(),
+        "data_key": partition.data_key,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "columns": columns,
+        **asdict(fingerprint(con, f"raw.{partition.raw_table}", columns, partition.where())),
     }
     s3.put_object(Bucket=bucket, Key=partition.manifest_key, Body=json.dumps(manifest, indent=2).encode())
     return manifest
 
 
 # --- verification -------------------------------------------------------------------------------
+
 
 def _lock_problems(s3, bucket: str, key: str, now: datetime) -> list[str]:
     """The archived object must be under Object Lock until at least the end of the archive period.
@@ -182,8 +208,15 @@ def _lock_problems(s3, bucket: str, key: str, now: datetime) -> list[str]:
     return []
 
 
-def verify_partition(con: duckdb.DuckDBPyConnection, s3, bucket: str, partition: Partition, *,
-                     require_lock: bool = True, now: datetime | None = None) -> Verification:
+def verify_partition(
+    con: duckdb.DuckDBPyConnection,
+    s3,
+    bucket: str,
+    partition: Partition,
+    *,
+    require_lock: bool = True,
+    now: datetime | None = None,
+) -> Verification:
     """Compare the archived copy in S3 with the warehouse rows of the partition; list every problem."""
     now = now or datetime.now(UTC)
     columns = table_columns(con, partition.raw_table)
@@ -204,8 +237,10 @@ def verify_partition(con: duckdb.DuckDBPyConnection, s3, bucket: str, partition:
         except duckdb.Error as exc:
             return Verification(partition, warehouse, None, problems + [f"archive not readable as Parquet: {exc}"])
     if archive != warehouse:
-        problems.append(f"archive has {archive.rows} rows / checksum {archive.checksum}, "
-                        f"warehouse {warehouse.rows} rows / checksum {warehouse.checksum}")
+        problems.append(
+            f"archive has {archive.rows} rows / checksum {archive.checksum}, "
+            f"warehouse {warehouse.rows} rows / checksum {warehouse.checksum}"
+        )
     if (manifest["rows"], manifest["checksum"]) != (warehouse.rows, warehouse.checksum):
         problems.append("the warehouse changed since the export (manifest fingerprint differs)")
     if require_lock:
@@ -215,6 +250,7 @@ def verify_partition(con: duckdb.DuckDBPyConnection, s3, bucket: str, partition:
 
 # --- retirement ---------------------------------------------------------------------------------
 
+
 def ensure_retention_log(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS audit")
     con.execute("""CREATE TABLE IF NOT EXISTS audit.retention_log (
@@ -223,23 +259,40 @@ def ensure_retention_log(con: duckdb.DuckDBPyConnection) -> None:
         deleted_rows BIGINT NOT NULL)""")
 
 
-def retire_partition(con: duckdb.DuckDBPyConnection, s3, bucket: str, partition: Partition, *,
-                     require_lock: bool = True, now: datetime | None = None) -> Verification:
+def retire_partition(
+    con: duckdb.DuckDBPyConnection,
+    s3,
+    bucket: str,
+    partition: Partition,
+    *,
+    require_lock: bool = True,
+    now: datetime | None = None,
+) -> Verification:
     """Delete a verified partition from the warehouse and log it; raise ArchiveNotVerified otherwise."""
     now = now or datetime.now(UTC)
     ensure_retention_log(con)
     verification = verify_partition(con, s3, bucket, partition, require_lock=require_lock, now=now)
     if not verification.ok:
-        raise ArchiveNotVerified(f"{partition.raw_table} {partition.loaded_month:%Y-%m}: "
-                                 + "; ".join(verification.problems))
+        raise ArchiveNotVerified(
+            f"{partition.raw_table} {partition.loaded_month:%Y-%m}: " + "; ".join(verification.problems)
+        )
     con.execute("BEGIN TRANSACTION")
     try:
         (deleted,) = con.execute(f"DELETE FROM raw.{partition.raw_table} WHERE {partition.where()}").fetchone()
         if deleted != verification.warehouse.rows:
             raise ArchiveNotVerified(f"would delete {deleted} rows, verified {verification.warehouse.rows}")
-        con.execute("INSERT INTO audit.retention_log VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            partition.raw_table, partition.loaded_month, f"s3://{bucket}/{partition.data_key}",
-            verification.warehouse.rows, verification.warehouse.checksum, now.replace(tzinfo=None), deleted])
+        con.execute(
+            "INSERT INTO audit.retention_log VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                partition.raw_table,
+                partition.loaded_month,
+                f"s3://{bucket}/{partition.data_key}",
+                verification.warehouse.rows,
+                verification.warehouse.checksum,
+                now.replace(tzinfo=None),
+                deleted,
+            ],
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

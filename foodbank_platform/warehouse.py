@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from .sources import catalog
-from .sources.catalog import LINEAGE, DUCKDB_TYPES, SourceTable
+from .sources.catalog import DUCKDB_TYPES, LINEAGE, SourceTable
 
 SCHEMAS = ("raw", "staging", "canonical", "reconciliation", "marts", "audit")
 
@@ -32,8 +32,9 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
 
 def row_count(con: duckdb.DuckDBPyConnection, table: SourceTable) -> int:
     """Rows in the table's raw table now (0 before its first load): what the raw asset reports."""
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = ?",
-                         [table.raw_table]).fetchone()[0]
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = ?", [table.raw_table]
+    ).fetchone()[0]
     return con.execute(f"SELECT count(*) FROM raw.{table.raw_table}").fetchone()[0] if exists else 0
 
 
@@ -90,7 +91,9 @@ def existing_columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str
     # duckdb_columns() rather than information_schema: the same facts without building the views.
     rows = con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
-        "AND database_name = current_database() ORDER BY column_index", [schema, name]).fetchall()
+        "AND database_name = current_database() ORDER BY column_index",
+        [schema, name],
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -101,5 +104,3 @@ def add_drift_columns(con: duckdb.DuckDBPyConnection, table: SourceTable, names:
     for name in names:
         if name not in existing:
             con.execute(f'ALTER TABLE raw.{table.raw_table} ADD COLUMN "{name}" VARCHAR')
-
-

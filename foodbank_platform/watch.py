@@ -44,7 +44,8 @@ BUSINESS_DATE_SQL: dict[str, str] = {
     "wms__inventory_transactions": _pacific_date("occurred_at"),
     "intake__donations": _pacific_date("received_at"),
     "intake__donation_lines": _pacific_date(
-        "(SELECT max(d.received_at) FROM raw.intake__donations d WHERE d.id = r.donation_pk)"),
+        "(SELECT max(d.received_at) FROM raw.intake__donations d WHERE d.id = r.donation_pk)"
+    ),
     "ordering__orders": "requested_date",
     "ordering__order_lines": "(SELECT max(o.requested_date) FROM raw.ordering__orders o WHERE o.order_id = r.order_id)",
     "legacy_warehouse__shipments": "CAST(shipped_at AS DATE)",  # Pacific wall time already
@@ -80,8 +81,11 @@ def landing_identity(table: SourceTable, seen: Seen) -> str:
 
 
 def _has_ledger(con) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' "
-                            "AND table_name = 'file_ledger'").fetchone()[0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' AND table_name = 'file_ledger'"
+        ).fetchone()[0]
+    )
 
 
 def not_in_ledger(con, fresh: dict[str, list[Seen]]) -> dict[str, list[Seen]]:
@@ -94,8 +98,13 @@ def not_in_ledger(con, fresh: dict[str, list[Seen]]) -> dict[str, list[Seen]]:
     for name, files in fresh.items():
         table = catalog.table(name)
         identities = [landing_identity(table, f) for f in files]
-        held = set(con.execute("SELECT file_identity, size_bytes FROM audit.file_ledger WHERE source_table = ? "
-                               "AND file_identity IN (SELECT unnest(?))", [name, identities]).fetchall())
+        held = set(
+            con.execute(
+                "SELECT file_identity, size_bytes FROM audit.file_ledger WHERE source_table = ? "
+                "AND file_identity IN (SELECT unnest(?))",
+                [name, identities],
+            ).fetchall()
+        )
         new = [f for f, i in zip(files, identities) if (i, f.size) not in held]
         if new:
             unseen[name] = new
@@ -124,16 +133,21 @@ def list_sftp_ready(source, table: SourceTable, now: float) -> list[Seen]:
     from .landing.sftp import ready_files
 
     listing = source.list(table.sftp_folder)
-    return [Seen(f"{table.sftp_folder}/{f.name}", f.size, f.mtime)
-            for f in ready_files(listing, table.readiness, table.pattern, now=now)]
+    return [
+        Seen(f"{table.sftp_folder}/{f.name}", f.size, f.mtime)
+        for f in ready_files(listing, table.readiness, table.pattern, now=now)
+    ]
 
 
 def touched_business_dates(con, loaded_after) -> tuple[list[date], object]:
     """Business dates of raw rows loaded after `loaded_after` (a ledger timestamp or None), and the new mark."""
     where = "WHERE status = 'loaded'" + (" AND loaded_at > ?" if loaded_after is not None else "")
     params = [loaded_after] if loaded_after is not None else []
-    loads = con.execute(f"SELECT source_table, list(DISTINCT load_id), max(loaded_at) FROM audit.file_ledger {where} "
-                        "GROUP BY source_table", params).fetchall()
+    loads = con.execute(
+        f"SELECT source_table, list(DISTINCT load_id), max(loaded_at) FROM audit.file_ledger {where} "
+        "GROUP BY source_table",
+        params,
+    ).fetchall()
     dates: set[date] = set()
     mark = loaded_after
     for table, load_ids, latest in loads:
@@ -141,7 +155,9 @@ def touched_business_dates(con, loaded_after) -> tuple[list[date], object]:
         expr = BUSINESS_DATE_SQL.get(table)
         if not expr:
             continue
-        rows = con.execute(f"SELECT DISTINCT {expr} FROM raw.{table} r WHERE _load_id IN (SELECT unnest(?)) "
-                           f"AND {expr} IS NOT NULL", [load_ids]).fetchall()
+        rows = con.execute(
+            f"SELECT DISTINCT {expr} FROM raw.{table} r WHERE _load_id IN (SELECT unnest(?)) AND {expr} IS NOT NULL",
+            [load_ids],
+        ).fetchall()
         dates.update(r[0] for r in rows)
     return sorted(dates), mark

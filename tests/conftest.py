@@ -25,8 +25,7 @@ def lay_out_samples(samples_dir):
 
     def lay(landing: Path) -> Path:
         shutil.copytree(samples_dir / "dms", landing / "dms")
-        shutil.copytree(samples_dir / "sftp" / "outbound", landing / "sftp",
-                        ignore=shutil.ignore_patterns("*.done"))
+        shutil.copytree(samples_dir / "sftp" / "outbound", landing / "sftp", ignore=shutil.ignore_patterns("*.done"))
         return landing
 
     return lay

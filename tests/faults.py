@@ -34,10 +34,19 @@ from foodbank_platform.sources import catalog
 
 CYCLE_SECONDS = 6 * 3600
 LINEAGE = {"source_file", "source_row_number", "_source_loaded_at"}
-COMPARED = ("canonical.inventory_events", "canonical.donations", "canonical.agency_orders",
-            "canonical.fulfillment_line_items", "reconciliation.inventory_daily_balance")
-BUSINESS_KEYS = {"canonical.inventory_events": "event_id", "canonical.donations": "donation_line_id",
-                 "canonical.agency_orders": "order_line_id", "canonical.fulfillment_line_items": "shipment_line_id"}
+COMPARED = (
+    "canonical.inventory_events",
+    "canonical.donations",
+    "canonical.agency_orders",
+    "canonical.fulfillment_line_items",
+    "reconciliation.inventory_daily_balance",
+)
+BUSINESS_KEYS = {
+    "canonical.inventory_events": "event_id",
+    "canonical.donations": "donation_line_id",
+    "canonical.agency_orders": "order_line_id",
+    "canonical.fulfillment_line_items": "shipment_line_id",
+}
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,7 @@ def cycles(deliveries: list[Drop]) -> list[list[Drop]]:
 
 # --- the faults ----------------------------------------------------------------------------------
 
+
 def _renamed_cdc(path: str, offset_ms: int) -> str:
     """The same CDC file under a later name, as DMS writes replays after a restart."""
     folder, _, name = path.rpartition("/")
@@ -98,13 +108,15 @@ def twice_shuffled(deliveries: list[Drop], rng: random.Random) -> list[list[Drop
             doubled.append(d)
     rng.shuffle(doubled)
     size = max(1, len(doubled) // 12)
-    return [doubled[i:i + size] for i in range(0, len(doubled), size)]
+    return [doubled[i : i + size] for i in range(0, len(doubled), size)]
 
 
 def late(deliveries: list[Drop], rng: random.Random, share: float = 0.05) -> list[Drop]:
     """A share of the files arrives 1-3 days after it was due."""
-    return sorted((replace(d, at=d.at + 86400 * rng.randint(1, 3)) if rng.random() < share else d
-                   for d in deliveries), key=lambda d: d.at)
+    return sorted(
+        (replace(d, at=d.at + 86400 * rng.randint(1, 3)) if rng.random() < share else d for d in deliveries),
+        key=lambda d: d.at,
+    )
 
 
 def dms_restart(deliveries: list[Drop], rng: random.Random, restarts: int = 2) -> list[Drop]:
@@ -113,8 +125,10 @@ def dms_restart(deliveries: list[Drop], rng: random.Random, restarts: int = 2) -
     out = list(deliveries)
     for when in rng.sample([d.at for d in cdc], restarts):
         replayed = [d for d in cdc if when - 3600 <= d.at <= when]
-        out += [replace(d, files=((_renamed_cdc(d.path, 60_000 + rng.randint(0, 999)), d.files[0][1]),), at=when + 60)
-                for d in replayed]
+        out += [
+            replace(d, files=((_renamed_cdc(d.path, 60_000 + rng.randint(0, 999)), d.files[0][1]),), at=when + 60)
+            for d in replayed
+        ]
     return sorted(out, key=lambda d: d.at)
 
 
@@ -130,18 +144,22 @@ def reload(deliveries: list[Drop], table: catalog.SourceTable, at: float, scratc
     load_new_files(store, con, [table])
     copied = datetime.fromtimestamp(at, timezone.utc).replace(tzinfo=None)
     cols = ", ".join(f'"{c}"' for c in table.column_names)
-    frame = con.execute(f"""
+    frame = con.execute(
+        f"""
         SELECT 'I' AS op, ?::TIMESTAMP AS dms_commit_ts, NULL::VARCHAR AS dms_change_seq, {cols}
         FROM raw.{table.raw_table}
         WHERE dms_commit_ts <= ?
         QUALIFY row_number() OVER (PARTITION BY {", ".join(table.key)}
                                    ORDER BY dms_change_seq IS NOT NULL DESC, dms_change_seq DESC) = 1
                 AND op <> 'D'
-        ORDER BY {", ".join(table.key)}""", [copied, copied]).df()
+        ORDER BY {", ".join(table.key)}""",
+        [copied, copied],
+    ).df()
     con.close()
     load_file = f"{table.landing_prefix}/LOAD00000001.csv"
-    return sorted([*deliveries, Drop("dms", ((load_file, write_dms_csv(frame, table, full_load=True)),), at)],
-                  key=lambda d: d.at)
+    return sorted(
+        [*deliveries, Drop("dms", ((load_file, write_dms_csv(frame, table, full_load=True)),), at)], key=lambda d: d.at
+    )
 
 
 def add_column(deliveries: list[Drop], table: catalog.SourceTable, after: float, name: str = "pallet_id") -> list[Drop]:
@@ -168,6 +186,7 @@ def _with_column(data: bytes, name: str) -> bytes:
 
 # --- playing deliveries --------------------------------------------------------------------------
 
+
 @dataclass
 class Target:
     root: Path
@@ -188,20 +207,26 @@ class Target:
 LOAD_IN_SUBPROCESS = (
     "import sys; from foodbank_platform import warehouse; from foodbank_platform.landing.store import LocalStore; "
     "from foodbank_platform.ingest.loader import load_new_files; con = warehouse.connect(sys.argv[2]); "
-    "print('loading', flush=True); load_new_files(LocalStore(sys.argv[1]), con)")
+    "print('loading', flush=True); load_new_files(LocalStore(sys.argv[1]), con)"
+)
 
 
 def start_load(landing: Path, db: Path) -> subprocess.Popen:
     """A loader in its own process, returned once it has started loading (imports and connect done),
     so a kill timed from now lands inside the load rather than in Python's start-up."""
-    proc = subprocess.Popen([sys.executable, "-c", LOAD_IN_SUBPROCESS, str(landing), str(db)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOAD_IN_SUBPROCESS, str(landing), str(db)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "loading"
     return proc
 
 
-def deliver(target: Target, batches: list[list[Drop]], kill: random.Random | None = None,
-            after_cycle: Callable[[int], None] | None = None) -> int:
+def deliver(
+    target: Target,
+    batches: list[list[Drop]],
+    kill: random.Random | None = None,
+    after_cycle: Callable[[int], None] | None = None,
+) -> int:
     """Write each batch, pull the SFTP feeds, load. With `kill`, each load runs in a process that is
     SIGKILLed at a random moment and then run again. Returns how many loads were killed."""
     kills = 0
@@ -237,11 +262,23 @@ def deliver(target: Target, batches: list[list[Drop]], kill: random.Random | Non
 def build(target: Target) -> None:
     """staging → canonical → the daily balance, as the 10-minute path and the nightly close build them.
     dbt's target and log folders are the target's own (`run_dbt`), never the project's."""
-    done = run_dbt(["build", "--target", "local", "--quiet",
-                    "--select", "+inventory_daily_balance +fulfillment_line_items +agency_orders +donations",
-                    "--exclude-resource-type", "test", "unit_test",
-                    "--vars", json.dumps({"as_of_date": "2026-11-28", "publish_through": "2026-11-27"})],
-                   target.root / "dbt", {"FOODBANK_DUCKDB_PATH": str(target.db)})
+    done = run_dbt(
+        [
+            "build",
+            "--target",
+            "local",
+            "--quiet",
+            "--select",
+            "+inventory_daily_balance +fulfillment_line_items +agency_orders +donations",
+            "--exclude-resource-type",
+            "test",
+            "unit_test",
+            "--vars",
+            json.dumps({"as_of_date": "2026-11-28", "publish_through": "2026-11-27"}),
+        ],
+        target.root / "dbt",
+        {"FOODBANK_DUCKDB_PATH": str(target.db)},
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
@@ -251,7 +288,8 @@ def snapshot(target: Target) -> dict:
         result = {t: fingerprint(con, t, LINEAGE) for t in COMPARED}
         result["duplicate_business_keys"] = sum(
             con.execute(f"SELECT count(*) - count(DISTINCT {k}) FROM {t}").fetchone()[0]
-            for t, k in BUSINESS_KEYS.items())
+            for t, k in BUSINESS_KEYS.items()
+        )
         return result
     finally:
         con.close()

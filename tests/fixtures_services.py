@@ -34,14 +34,18 @@ def free_port() -> int:
 
 # --- S3 -----------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> str:
     """An S3 API server (moto) on loopback; credentials are moto's dummies, set for boto3."""
     from moto.server import ThreadedMotoServer
 
     env = pytest.MonkeyPatch()  # set while the server lives, restored after it
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", "us-east-1")):
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
         if name not in os.environ:
             env.setenv(name, value)
     port = free_port()
@@ -63,6 +67,7 @@ def s3_bucket(s3_endpoint) -> str:
 
 
 # --- SFTP ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class SftpServer:
@@ -150,9 +155,13 @@ def sftp_service():
 
     async def start():
         holder["server"] = await asyncssh.listen(
-            "127.0.0.1", port, server_host_keys=[host_key],
+            "127.0.0.1",
+            port,
+            server_host_keys=[host_key],
             authorized_client_keys=str(tmp / "authorized_keys"),
-            sftp_factory=_sftp_factory(root, drops), allow_scp=False)
+            sftp_factory=_sftp_factory(root, drops),
+            allow_scp=False,
+        )
         ready.set()
 
     thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True)
@@ -186,6 +195,7 @@ def sftp_server(sftp_service):
 
 # --- a webhook receiver -------------------------------------------------------------------------
 
+
 @pytest.fixture
 def webhook_server():
     """(URL, list of received posts): an HTTP server on loopback that records each JSON POST."""
@@ -210,6 +220,7 @@ def webhook_server():
 
 
 # --- PostgreSQL with logical replication --------------------------------------------------------
+
 
 def _pg_bin() -> Path | None:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
@@ -242,21 +253,33 @@ def pg_logical():
     if os.geteuid() == 0:
         shutil.chown(tmp, "postgres")
         shutil.chown(sockets, "postgres")
-    subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-                                 "--auth=trust", "-E", "UTF8", "--no-sync"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]
+        ),
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
-    opts = (f"-c wal_level=logical -c port={port} -c listen_addresses=127.0.0.1 "
-            f"-c unix_socket_directories={sockets} -c max_replication_slots=10 -c max_wal_senders=10 "
-            f"-c fsync=off -c timezone=UTC")
-    subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
-                                 str(tmp / "server.log"), "-w", "start"]), check=True, capture_output=True)
+    opts = (
+        f"-c wal_level=logical -c port={port} -c listen_addresses=127.0.0.1 "
+        f"-c unix_socket_directories={sockets} -c max_replication_slots=10 -c max_wal_senders=10 "
+        f"-c fsync=off -c timezone=UTC"
+    )
+    subprocess.run(
+        _as_postgres(
+            [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "server.log"), "-w", "start"]
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
         _wait_for_port(port)
         yield PgInstance(port, sockets)
     finally:
-        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True)
+        subprocess.run(
+            _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True
+        )
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -285,8 +308,11 @@ def source_dsn(pg_logical):
     yield pg_logical.dsn(name)
     with admin.cursor() as cur:
         # A walsender can outlive its client for a moment; end it before dropping its slot.
-        cur.execute("SELECT pg_terminate_backend(active_pid, 5000) FROM pg_replication_slots "
-                    "WHERE database = %s AND active_pid IS NOT NULL", (name,))
+        cur.execute(
+            "SELECT pg_terminate_backend(active_pid, 5000) FROM pg_replication_slots "
+            "WHERE database = %s AND active_pid IS NOT NULL",
+            (name,),
+        )
         cur.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = %s", (name,))
         cur.execute(f"DROP DATABASE {name} WITH (FORCE)")
     admin.close()

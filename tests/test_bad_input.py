@@ -8,13 +8,12 @@ empty keys) quarantine the row with its file, row number and raw text while the 
 from __future__ import annotations
 
 import pytest
+from malformed_corpus import CORPUS, TXN, TXN_HEADER, txn_row
 
 from foodbank_platform import warehouse
 from foodbank_platform.ingest.ledger import identity
 from foodbank_platform.ingest.loader import load_new_files
 from foodbank_platform.landing.store import LocalStore
-
-from malformed_corpus import CORPUS, TXN, TXN_HEADER, txn_row
 
 
 def load_corpus(root):
@@ -50,7 +49,8 @@ def test_each_malformed_file(corpus_load, key, data, expected):
     con, report, _ = corpus_load
     status, error, read, loaded, quarantined = con.execute(
         "SELECT status, error, rows_read, rows_loaded, rows_quarantined FROM audit.file_ledger WHERE landing_key = ?",
-        [key]).fetchone()
+        [key],
+    ).fetchone()
     if isinstance(expected, str):
         words = expected.split(":", 1)[1]
         assert status == "failed" and words in error.lower()
@@ -59,29 +59,42 @@ def test_each_malformed_file(corpus_load, key, data, expected):
         assert con.execute("SELECT count(*) FROM audit.quarantine WHERE landing_key = ?", [key]).fetchone()[0] == 0
     else:
         assert status == "loaded" and error is None
-        q = con.execute("SELECT row_number, reason, raw_text FROM audit.quarantine WHERE landing_key = ? "
-                        "ORDER BY row_number", [key]).fetchall()
+        q = con.execute(
+            "SELECT row_number, reason, raw_text FROM audit.quarantine WHERE landing_key = ? ORDER BY row_number", [key]
+        ).fetchall()
         assert [r[0] for r in q] == expected
         assert all(r[1] and r[2] for r in q)
         assert quarantined == len(expected) and read == loaded + quarantined
-        assert loaded == len(data.decode("cp1252").replace("\r\n", "\n").rstrip("\n").split("\n")) - 1 - len(expected) \
-            or b'"' in data  # files without embedded newlines: every other line loaded
+        assert (
+            loaded == len(data.decode("cp1252").replace("\r\n", "\n").rstrip("\n").split("\n")) - 1 - len(expected)
+            or b'"' in data
+        )  # files without embedded newlines: every other line loaded
 
 
 def test_good_rows_after_a_bad_row_keep_their_true_row_number(corpus_load):
     con, *_ = corpus_load
-    rows = con.execute("SELECT txn_id, _row_number FROM raw.wms__inventory_transactions "
-                       "WHERE _file LIKE '%100000006.csv' ORDER BY _row_number").fetchall()
+    rows = con.execute(
+        "SELECT txn_id, _row_number FROM raw.wms__inventory_transactions "
+        "WHERE _file LIKE '%100000006.csv' ORDER BY _row_number"
+    ).fetchall()
     assert rows == [(2006, 1), (2007, 3)]
 
 
 def test_reasons_name_the_problem(corpus_load):
     con, *_ = corpus_load
     reasons = " | ".join(r[0] for r in con.execute("SELECT reason FROM audit.quarantine").fetchall())
-    for words in ('converting column "cases". Could not convert string "12x"',
-                  'converting column "dms_commit_ts". Could not convert string "2026-13-45 99:00:00.0"', "Op 'X' is not I, U or D", "key column txn_id is empty",
-                  "is_void 'M' is not a valid yn", "MISSING COLUMNS", "TOO MANY COLUMNS", "INVALID ENCODING",
-                  "line_number 'one' is not a valid bigint", "is_active 'yes' is not a valid boolean"):
+    for words in (
+        'converting column "cases". Could not convert string "12x"',
+        'converting column "dms_commit_ts". Could not convert string "2026-13-45 99:00:00.0"',
+        "Op 'X' is not I, U or D",
+        "key column txn_id is empty",
+        "is_void 'M' is not a valid yn",
+        "MISSING COLUMNS",
+        "TOO MANY COLUMNS",
+        "INVALID ENCODING",
+        "line_number 'one' is not a valid bigint",
+        "is_active 'yes' is not a valid boolean",
+    ):
         assert words in reasons
 
 

@@ -26,15 +26,25 @@ from foodbank_platform.sources import catalog
 
 TXNS = catalog.table("wms__inventory_transactions")
 ITEMS = catalog.table("wms__items")
-PG_TYPES = {"text": "text", "bigint": "bigint", "numeric": "numeric", "timestamptz": "timestamp with time zone",
-            "date": "date", "boolean": "boolean"}
+PG_TYPES = {
+    "text": "text",
+    "bigint": "bigint",
+    "numeric": "numeric",
+    "timestamptz": "timestamp with time zone",
+    "date": "date",
+    "boolean": "boolean",
+}
 
 
 # --- pure parts ---------------------------------------------------------------------------------
 
+
 def test_change_seq_sorts_by_commit_then_change():
-    a, b, c = change_seq(0x2_0000_0000, 0x1_FFFF_0000), change_seq(0x2_0000_0000, 0x1_FFFF_0100), change_seq(
-        0x2_0000_0100, 0x1_FFFE_0000)
+    a, b, c = (
+        change_seq(0x2_0000_0000, 0x1_FFFF_0000),
+        change_seq(0x2_0000_0000, 0x1_FFFF_0100),
+        change_seq(0x2_0000_0100, 0x1_FFFE_0000),
+    )
     assert len(a) == 35 and a.isdigit()
     assert a < b < c  # a later commit wins even when its change was logged earlier
 
@@ -42,14 +52,14 @@ def test_change_seq_sorts_by_commit_then_change():
 def test_layout_keys():
     written = datetime(2026, 11, 2, 9, 15, 3, 123456, tzinfo=timezone.utc)
     commit = datetime(2026, 11, 1, 23, 59, 59, tzinfo=timezone.utc)
-    assert cdc_key(TXNS, commit, written) == \
-        "dms/wms/wms/inventory_transactions/2026/11/01/20261102-091503123.csv"
+    assert cdc_key(TXNS, commit, written) == "dms/wms/wms/inventory_transactions/2026/11/01/20261102-091503123.csv"
     assert load_key(TXNS, 10) == "dms/wms/wms/inventory_transactions/LOAD0000000A.csv"
 
 
 def test_pgoutput_text_becomes_the_values_psycopg2_gives_the_full_load():
-    assert pg_value("timestamptz", "2026-11-02 01:15:03.5-08") == datetime(2026, 11, 2, 9, 15, 3, 500000,
-                                                                          tzinfo=timezone.utc)
+    assert pg_value("timestamptz", "2026-11-02 01:15:03.5-08") == datetime(
+        2026, 11, 2, 9, 15, 3, 500000, tzinfo=timezone.utc
+    )
     assert pg_value("boolean", "f") is False and pg_value("numeric", "12.50") == Decimal("12.50")
     assert pg_value("date", "2026-11-02") == date(2026, 11, 2) and pg_value("bigint", "7") == 7
     assert pg_value("text", None) is None and pg_value("text", "") == ""
@@ -70,6 +80,7 @@ def test_pgoutput_update_with_old_key_keeps_the_after_image():
 
 # --- against PostgreSQL -------------------------------------------------------------------------
 
+
 def _sql(dsn: str, *statements: str) -> str:
     """Run statements in ONE transaction (as an app would); return the WAL position after commit."""
     con = psycopg2.connect(dsn)
@@ -84,20 +95,27 @@ def _sql(dsn: str, *statements: str) -> str:
 
 
 def _txn(txn_id: int, status: str = "POSTED", reference_id: str = "DN-1") -> str:
-    return (f"INSERT INTO wms.inventory_transactions VALUES ({txn_id}, 'RECEIPT', '{status}', 'CAN-VEG-0412', "
-            f"'L{txn_id}', NULL, NULL, 'OAK-DRY-A01-03', 10.50, 120.25, 'DONATION', '{reference_id}', NULL, "
-            f"'2026-11-02 09:00:00+00', 'clerk', now())")
+    return (
+        f"INSERT INTO wms.inventory_transactions VALUES ({txn_id}, 'RECEIPT', '{status}', 'CAN-VEG-0412', "
+        f"'L{txn_id}', NULL, NULL, 'OAK-DRY-A01-03', 10.50, 120.25, 'DONATION', '{reference_id}', NULL, "
+        f"'2026-11-02 09:00:00+00', 'clerk', now())"
+    )
 
 
 def test_ddl_matches_the_catalog(source_dsn):
     with psycopg2.connect(source_dsn) as con, con.cursor() as cur:
         for t in catalog.dms_tables():
-            cur.execute("SELECT column_name, data_type FROM information_schema.columns "
-                        "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position", (t.location, t.name))
+            cur.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                (t.location, t.name),
+            )
             assert cur.fetchall() == [(c.name, PG_TYPES[c.type]) for c in t.columns], t.raw_table
-            cur.execute("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-                        "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
-                        (f"{t.location}.{t.name}",))
+            cur.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
+                (f"{t.location}.{t.name}",),
+            )
             assert tuple(r[0] for r in cur.fetchall()) == t.key
 
 
@@ -122,9 +140,14 @@ def _replay(store: LocalStore, table) -> dict[str, dict]:
 
 
 # The DMS text of each type, written by PostgreSQL itself: an oracle independent of the capture.
-DMS_TEXT_SQL = {"timestamptz": "to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
-                "boolean": "{c}::text", "numeric": "{c}::text", "bigint": "{c}::text", "date": "{c}::text",
-                "text": "{c}"}
+DMS_TEXT_SQL = {
+    "timestamptz": "to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+    "boolean": "{c}::text",
+    "numeric": "{c}::text",
+    "bigint": "{c}::text",
+    "date": "{c}::text",
+    "text": "{c}",
+}
 
 
 def _source_state(dsn: str, table) -> dict[str, dict]:
@@ -141,13 +164,19 @@ def _source_state(dsn: str, table) -> dict[str, dict]:
 def test_full_load_then_changes_replay_to_the_source(source_dsn, tmp_path):
     for i in range(1, 4):
         _sql(source_dsn, _txn(i))
-    _sql(source_dsn, "INSERT INTO wms.items VALUES ('CAN-VEG-0412', 'Green beans, cut \"fancy\"', "
-                    "'Vegetables (Canned & Frozen)', 'DRY', 24.00, true, now())")
+    _sql(
+        source_dsn,
+        "INSERT INTO wms.items VALUES ('CAN-VEG-0412', 'Green beans, cut \"fancy\"', "
+        "'Vegetables (Canned & Frozen)', 'DRY', 24.00, true, now())",
+    )
     store = LocalStore(tmp_path / "landing")
     stop = threading.Event()
     result = {}
-    worker = threading.Thread(target=lambda: result.update(report=run_capture(
-        source_dsn, "dms_test", "dms_pub", store, file_seconds=0.3, stop=stop)))
+    worker = threading.Thread(
+        target=lambda: result.update(
+            report=run_capture(source_dsn, "dms_test", "dms_pub", store, file_seconds=0.3, stop=stop)
+        )
+    )
     worker.start()
     _wait_for_slot(source_dsn, "dms_test")
     # Changes while the capture runs, in many small transactions, like the app makes them.
@@ -185,8 +214,9 @@ def test_file_layout_is_the_contracts(source_dsn, tmp_path):
     run_capture(source_dsn, "dms_layout", "dms_pub", store, tables=[TXNS], until_lsn=_sql(source_dsn, "SELECT 1"))
     before = datetime.now(timezone.utc)
     last = _sql(source_dsn, _txn(10))
-    run_capture(source_dsn, "dms_layout", "dms_pub", store, tables=[TXNS], file_seconds=0.2, until_lsn=last,
-                stop_after=30)
+    run_capture(
+        source_dsn, "dms_layout", "dms_pub", store, tables=[TXNS], file_seconds=0.2, until_lsn=last, stop_after=30
+    )
     keys = [f.key for f in store.list(TXNS.landing_prefix)]
     cdc = [k for k in keys if "/LOAD" not in k]
     assert keys[-1] == "dms/wms/wms/inventory_transactions/LOAD00000001.csv" and len(cdc) == 1
@@ -245,23 +275,27 @@ def _wait_for_ack(dsn: str, slot: str, lsn: str, worker: threading.Thread, timeo
 
 def test_crash_before_the_file_is_written_replays_never_skips(source_dsn, tmp_path):
     root = tmp_path / "landing"
-    run_capture(source_dsn, "dms_crash", "dms_pub", LocalStore(root), tables=[TXNS],
-                until_lsn=_sql(source_dsn, "SELECT 1"))
+    run_capture(
+        source_dsn, "dms_crash", "dms_pub", LocalStore(root), tables=[TXNS], until_lsn=_sql(source_dsn, "SELECT 1")
+    )
     acked_before = _confirmed(source_dsn, "dms_crash")
     last = _sql(source_dsn, _txn(20))
     _sql(source_dsn, "UPDATE wms.inventory_transactions SET status = 'VOID' WHERE txn_id = 20")
     with pytest.raises(OSError, match="simulated crash"):
-        run_capture(source_dsn, "dms_crash", "dms_pub", _CrashingStore(root), tables=[TXNS], file_seconds=0.2,
-                    stop_after=20)
+        run_capture(
+            source_dsn, "dms_crash", "dms_pub", _CrashingStore(root), tables=[TXNS], file_seconds=0.2, stop_after=20
+        )
     assert _confirmed(source_dsn, "dms_crash") == acked_before  # nothing acknowledged without its file
 
     store = LocalStore(root)
     last = _sql(source_dsn, "SELECT 1")
-    first = run_capture(source_dsn, "dms_crash", "dms_pub", store, tables=[TXNS], file_seconds=0.2,
-                        until_lsn=last, stop_after=30)
+    first = run_capture(
+        source_dsn, "dms_crash", "dms_pub", store, tables=[TXNS], file_seconds=0.2, until_lsn=last, stop_after=30
+    )
     assert first.change_rows["wms__inventory_transactions"] == 2  # the insert and the void, replayed
     assert _replay(store, TXNS) == _source_state(source_dsn, TXNS)
     # Acknowledged now: a restart does not deliver them a third time.
-    again = run_capture(source_dsn, "dms_crash", "dms_pub", store, tables=[TXNS], file_seconds=0.2,
-                        until_lsn=last, stop_after=30)
+    again = run_capture(
+        source_dsn, "dms_crash", "dms_pub", store, tables=[TXNS], file_seconds=0.2, until_lsn=last, stop_after=30
+    )
     assert again.change_rows["wms__inventory_transactions"] == 0

@@ -17,10 +17,13 @@ import pytest
 
 from foodbank_platform import alerts, quality, watch
 
-
-ALERT = alerts.Alert(title="check negative_balances failed", severity="ERROR",
-                     subject="reconciliation/inventory_daily_balance", detail="6 finding(s)",
-                     facts={"partition": "2026-10-30"})
+ALERT = alerts.Alert(
+    title="check negative_balances failed",
+    severity="ERROR",
+    subject="reconciliation/inventory_daily_balance",
+    detail="6 finding(s)",
+    facts={"partition": "2026-10-30"},
+)
 
 
 def test_webhook_posts_the_alert_as_json(webhook_server):
@@ -84,16 +87,20 @@ def test_onhand_snapshot_due_at_three_next_morning_counts_only_until_delivered()
 def test_day_scoped_findings_replace_only_their_days():
     con = duckdb.connect(":memory:")
     con.execute("CREATE SCHEMA reconciliation")
-    con.execute("CREATE TABLE reconciliation.inventory_daily_balance AS SELECT * FROM (VALUES "
-                "(DATE '2026-10-29', 'A', 'L1', 'X', 1.0, -2.0, -20.0), "
-                "(DATE '2026-10-30', 'B', 'L2', 'Y', 0.0, -1.0, -10.0), "
-                "(DATE '2026-10-30', 'C', 'L3', 'Z', 5.0, 3.0, 30.0)) "
-                "t(business_date, sku, lot_code, location_id, opening_cases, closing_cases, closing_lbs)")
+    con.execute(
+        "CREATE TABLE reconciliation.inventory_daily_balance AS SELECT * FROM (VALUES "
+        "(DATE '2026-10-29', 'A', 'L1', 'X', 1.0, -2.0, -20.0), "
+        "(DATE '2026-10-30', 'B', 'L2', 'Y', 0.0, -1.0, -10.0), "
+        "(DATE '2026-10-30', 'C', 'L3', 'Z', 5.0, 3.0, 30.0)) "
+        "t(business_date, sku, lot_code, location_id, opening_cases, closing_cases, closing_lbs)"
+    )
     check = quality.NEGATIVE_BALANCES
     first = quality.evaluate(con, check, date(2026, 10, 29), date(2026, 10, 31))
     assert first.failed_rows == 2 and not first.passed
-    con.execute("UPDATE reconciliation.inventory_daily_balance SET closing_cases = 0, closing_lbs = 0 "
-                "WHERE business_date = DATE '2026-10-29'")
+    con.execute(
+        "UPDATE reconciliation.inventory_daily_balance SET closing_cases = 0, closing_lbs = 0 "
+        "WHERE business_date = DATE '2026-10-29'"
+    )
     again = quality.evaluate(con, check, date(2026, 10, 30), date(2026, 10, 31))  # only the 30th re-checked
     assert again.failed_rows == 1
     kept = con.execute("SELECT business_date, sku FROM audit.dq_negative_balances ORDER BY 1").fetchall()
@@ -108,8 +115,10 @@ def test_file_cursor_sees_out_of_order_and_reuploaded_files():
     assert [f.key for f in fresh["wms__inventory_transactions"]] == ["a.csv", "b.csv"]
     assert watch.new_files(listing, cursor)[0] == {}
     # a file with an older name landing later, and a same-name re-upload with new bytes
-    later = {"wms__inventory_transactions": listing["wms__inventory_transactions"] + [
-        watch.Seen("0.csv", 5, 100.0), watch.Seen("a.csv", 12, 130.0)]}
+    later = {
+        "wms__inventory_transactions": listing["wms__inventory_transactions"]
+        + [watch.Seen("0.csv", 5, 100.0), watch.Seen("a.csv", 12, 130.0)]
+    }
     fresh2, _ = watch.new_files(later, cursor)
     assert {(f.key, f.size) for f in fresh2["wms__inventory_transactions"]} == {("0.csv", 5), ("a.csv", 12)}
     assert watch.run_key(fresh2) == watch.run_key({k: list(reversed(v)) for k, v in fresh2.items()})

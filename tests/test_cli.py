@@ -14,8 +14,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dagster import (AssetCheckResult, AssetCheckSeverity, DagsterInstance, Definitions, MaterializeResult,
-                     asset, asset_check, define_asset_job)
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    DagsterInstance,
+    Definitions,
+    MaterializeResult,
+    asset,
+    asset_check,
+    define_asset_job,
+)
 
 from foodbank_platform import dbt_runtime
 from foodbank_platform.console import RunConsole
@@ -28,6 +36,7 @@ BARE_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 # ------------------------------------------------------------------ stages and outcomes of a run
 
+
 @asset(key=["landing", "feed"])
 def landing_feed() -> MaterializeResult:
     return MaterializeResult(metadata={"files_pulled": 2})
@@ -35,8 +44,15 @@ def landing_feed() -> MaterializeResult:
 
 @asset(key=["raw", "feed"], deps=[landing_feed])
 def raw_feed() -> MaterializeResult:
-    return MaterializeResult(metadata={"files_loaded": 3, "rows_loaded": 10, "rows_quarantined": 1,
-                                       "files_failed": 0, "files_redelivered": 4})
+    return MaterializeResult(
+        metadata={
+            "files_loaded": 3,
+            "rows_loaded": 10,
+            "rows_quarantined": 1,
+            "files_failed": 0,
+            "files_redelivered": 4,
+        }
+    )
 
 
 @asset(key=["canonical", "broken"], deps=[raw_feed])
@@ -59,10 +75,14 @@ def finance() -> None:
     return None
 
 
-DEFS = Definitions(assets=[landing_feed, raw_feed, canonical_broken, balance, finance],
-                   asset_checks=[negative_balances],
-                   jobs=[define_asset_job("ingest", selection=[landing_feed, raw_feed, canonical_broken]),
-                         define_asset_job("close", selection=[balance, finance, negative_balances])])
+DEFS = Definitions(
+    assets=[landing_feed, raw_feed, canonical_broken, balance, finance],
+    asset_checks=[negative_balances],
+    jobs=[
+        define_asset_job("ingest", selection=[landing_feed, raw_feed, canonical_broken]),
+        define_asset_job("close", selection=[balance, finance, negative_balances]),
+    ],
+)
 
 
 def _execute(tmp_path: Path, job_name: str):
@@ -99,11 +119,20 @@ def test_a_blocking_check_is_a_hold_named_by_its_check_not_a_failure(tmp_path):
 
 # ------------------------------------------------------------------ the warehouse lock
 
+
 def test_a_locked_warehouse_is_one_line_naming_the_file_and_the_holder(tmp_path):
     db = tmp_path / "home" / "warehouse.duckdb"
     db.parent.mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('held', flush=True); time.sleep(120)", str(db)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(120)",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         env = {"HOME": os.environ.get("HOME", "/root"), "PATH": BARE_PATH, "FOODBANK_HOME": str(db.parent)}
@@ -118,6 +147,7 @@ def test_a_locked_warehouse_is_one_line_naming_the_file_and_the_holder(tmp_path)
 
 
 # ------------------------------------------------------------------ the UI on the demo's instance
+
 
 def test_dev_opens_the_instance_run_and_demo_write_to_with_productions_limits(tmp_path, monkeypatch):
     """`foodbank dev` (make dev) in a bare shell: this environment's `dagster dev`, on $FOODBANK_HOME's
@@ -142,6 +172,7 @@ def test_dev_opens_the_instance_run_and_demo_write_to_with_productions_limits(tm
 
 # ------------------------------------------------------------------ dbt without PATH
 
+
 def test_the_manifest_is_an_explicit_step_with_this_environments_dbt(tmp_path, monkeypatch):
     project = tmp_path / "dbt_project"
     shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
@@ -162,21 +193,36 @@ def test_the_manifest_is_an_explicit_step_with_this_environments_dbt(tmp_path, m
 
 # ------------------------------------------------------------------ the demo, twice, as typed
 
+
 @pytest.mark.slow
 def test_the_demo_twice_in_a_bare_shell_is_short_readable_and_says_what_it_reused(tmp_path):
     env = {"HOME": os.environ.get("HOME", "/root"), "PATH": BARE_PATH, "FOODBANK_HOME": str(tmp_path / "home")}
     runs = []
     for _ in range(2):
         started = time.perf_counter()
-        done = subprocess.run([str(FOODBANK), "demo", "--days", "2", "--scale", "0.005"], env=env, cwd=REPO,
-                              capture_output=True, text=True, timeout=900)
+        done = subprocess.run(
+            [str(FOODBANK), "demo", "--days", "2", "--scale", "0.005"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         runs.append((done, time.perf_counter() - started))
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for done, _ in runs:
         lines = (done.stdout + done.stderr).splitlines()
         assert len(lines) < 150
         assert not [line for line in lines if " - DEBUG - " in line or "Warning" in line or "dbt=" in line]
-        for stage in ("1/3 simulating", "  pull ", "  load ", "  dbt ", "  checks ", "  close   2026-10-29", "3/3 summary"):
+        for stage in (
+            "1/3 simulating",
+            "  pull ",
+            "  load ",
+            "  dbt ",
+            "  checks ",
+            "  close   2026-10-29",
+            "3/3 summary",
+        ):
             assert any(line.startswith(stage) for line in lines), stage
         log = Path(re.search(r"full log: (\S+)", done.stdout).group(1))
         assert "Running with dbt=" in log.read_text() and "RUN_SUCCESS" in log.read_text()

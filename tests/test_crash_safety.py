@@ -15,16 +15,17 @@ import time
 from pathlib import Path
 
 import pytest
+from faults import LOAD_IN_SUBPROCESS, start_load
+from fingerprint import fingerprints
 
 from foodbank_platform import warehouse
 from foodbank_platform.ingest.loader import load_new_files
 from foodbank_platform.landing.store import LocalStore
 
-from faults import LOAD_IN_SUBPROCESS, start_load
-from fingerprint import fingerprints
-
-HEADER = ("Op,dms_commit_ts,dms_change_seq,txn_id,txn_type,status,sku,lot_code,supplier_lot,from_location_id,"
-          "to_location_id,cases,lbs,reference_type,reference_id,reason_code,occurred_at,created_by,updated_at\n")
+HEADER = (
+    "Op,dms_commit_ts,dms_change_seq,txn_id,txn_type,status,sku,lot_code,supplier_lot,from_location_id,"
+    "to_location_id,cases,lbs,reference_type,reference_id,reason_code,occurred_at,created_by,updated_at\n"
+)
 
 
 def write_landing(root: Path, files: int = 60, rows: int = 4000) -> None:
@@ -34,18 +35,26 @@ def write_landing(root: Path, files: int = 60, rows: int = 4000) -> None:
         lines = [HEADER]
         for _ in range(rows):
             n += 1
-            lines.append(f"I,2026-11-02 09:00:00.000000,{n:035d},{n},RECEIPT,POSTED,SKU-{n % 97},L-{n % 13},\\N,\\N,"
-                         f"OAK-DOCK-01,{n % 50}.00,{n % 900}.50,DONATION,DN-{n},\\N,2026-11-02 08:00:00.000000,x,"
-                         f"2026-11-02 09:00:00.000000\n")
+            lines.append(
+                f"I,2026-11-02 09:00:00.000000,{n:035d},{n},RECEIPT,POSTED,SKU-{n % 97},L-{n % 13},\\N,\\N,"
+                f"OAK-DOCK-01,{n % 50}.00,{n % 900}.50,DONATION,DN-{n},\\N,2026-11-02 08:00:00.000000,x,"
+                f"2026-11-02 09:00:00.000000\n"
+            )
         if f % 10 == 3:
             lines.append("I,broken row\n")  # a quarantined row in some files
-        store.write_bytes(f"dms/wms/wms/inventory_transactions/2026/11/02/20261102-09{f:04d}000.csv", "".join(lines).encode())
+        store.write_bytes(
+            f"dms/wms/wms/inventory_transactions/2026/11/02/20261102-09{f:04d}000.csv", "".join(lines).encode()
+        )
     # an SFTP feed too, so more than one table's transaction is in play
     for f in range(5):
         body = "".join(f"BOL{f}|{i}|100|APPLES|SKU-1|1|40|2026-11-02|OAK|TEFAP|31.20\n" for i in range(1, 2000))
-        store.write_bytes(f"sftp/usda_tefap/tefap_receipts_2026110{f}.txt",
-                          ("bol_number|line_number|usda_material_code|description|sku|cases|net_lbs|received_date|"
-                           "warehouse_code|program|unit_value_usd\n" + body).encode())
+        store.write_bytes(
+            f"sftp/usda_tefap/tefap_receipts_2026110{f}.txt",
+            (
+                "bol_number|line_number|usda_material_code|description|sku|cases|net_lbs|received_date|"
+                "warehouse_code|program|unit_value_usd\n" + body
+            ).encode(),
+        )
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +91,15 @@ def test_killed_loads_end_like_a_clean_load(landing, clean, tmp_path, trial):
             kills += 1
         proc.wait()
     assert kills >= 1
-    subprocess.run([sys.executable, "-c", LOAD_IN_SUBPROCESS, str(landing), str(db)], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-c", LOAD_IN_SUBPROCESS, str(landing), str(db)], check=True, stdout=subprocess.DEVNULL
+    )
     con = warehouse.connect(db)
     try:
         assert fingerprints(con, ("raw", "audit")) == clean
-        dupes = con.execute("SELECT count(*) - count(DISTINCT (_file, _row_number)) FROM raw.wms__inventory_transactions"
-                            ).fetchone()[0]
+        dupes = con.execute(
+            "SELECT count(*) - count(DISTINCT (_file, _row_number)) FROM raw.wms__inventory_transactions"
+        ).fetchone()[0]
         assert dupes == 0
     finally:
         con.close()

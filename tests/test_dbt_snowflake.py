@@ -17,10 +17,19 @@ import sys
 
 import duckdb
 import pytest
+from dbt_support import (
+    DBT_VARS,
+    EXPECTED_STATUSES,
+    LATE_CORRECTION,
+    REPO,
+    build_raw_warehouse,
+    insert_sql,
+    run_dbt,
+    utcnow,
+    with_lineage,
+)
 
 from foodbank_platform.sources import catalog
-from dbt_support import (REPO, DBT_VARS, EXPECTED_STATUSES, LATE_CORRECTION, build_raw_warehouse, insert_sql,
-                         run_dbt, utcnow, with_lineage)
 
 sys.path.insert(0, str(REPO))  # deploy/ is a top-level folder, not an installed package
 from deploy.snowflake import sqlgen  # noqa: E402
@@ -28,8 +37,7 @@ from deploy.snowflake import sqlgen  # noqa: E402
 pytestmark = pytest.mark.slow
 
 DATABASE = "FOODBANK"
-EMULATOR_BUILD = ["build", "--target", "snowflake_emulator", "--vars", DBT_VARS,
-                  "--exclude", "resource_type:unit_test"]
+EMULATOR_BUILD = ["build", "--target", "snowflake_emulator", "--vars", DBT_VARS, "--exclude", "resource_type:unit_test"]
 # The Snowflake file ledger (deploy/snowflake/migrations V1.6) that stg_audit__file_ledger reads.
 FILE_LEDGER_DDL = """CREATE TABLE IF NOT EXISTS audit.file_ledger (raw_table VARCHAR, file_key VARCHAR,
     file_version NUMBER(38,0), file_checksum VARCHAR, rows_loaded NUMBER(38,0), load_id VARCHAR,
@@ -43,11 +51,14 @@ def copy_raw_tables(cur, duck_path) -> None:
         for table in catalog.TABLES:
             cur.execute(sqlgen.raw_table_ddl(table))
             names = [n for n, _ in sqlgen.raw_columns(table)]
-            rows = src.execute(f"SELECT {', '.join(repr(n).replace(chr(39), chr(34)) for n in names)} "
-                               f"FROM raw.{table.raw_table}").fetchall()
+            rows = src.execute(
+                f"SELECT {', '.join(repr(n).replace(chr(39), chr(34)) for n in names)} FROM raw.{table.raw_table}"
+            ).fetchall()
             if rows:
-                cur.executemany(f"INSERT INTO raw.{table.raw_table} ({', '.join(names)}) "
-                                f"VALUES ({', '.join(['%s'] * len(names))})", rows)
+                cur.executemany(
+                    f"INSERT INTO raw.{table.raw_table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})",
+                    rows,
+                )
     finally:
         src.close()
 
@@ -126,9 +137,11 @@ def test_roll_forward_and_restatement_on_snowflake(snowflake_emulator):
 
 def test_history_snapshots_follow_the_canonical_table_on_snowflake(snowflake_emulator):
     cur, *_ = snowflake_emulator
-    (current,), = cur.execute("SELECT COUNT(*) FROM audit.inventory_events_history WHERE dbt_valid_to IS NULL").fetchall()
-    (events,), = cur.execute("SELECT COUNT(*) FROM canonical.inventory_events").fetchall()
-    (late,), = cur.execute("""SELECT COUNT(*) FROM audit.inventory_events_history
+    ((current,),) = cur.execute(
+        "SELECT COUNT(*) FROM audit.inventory_events_history WHERE dbt_valid_to IS NULL"
+    ).fetchall()
+    ((events,),) = cur.execute("SELECT COUNT(*) FROM canonical.inventory_events").fetchall()
+    ((late,),) = cur.execute("""SELECT COUNT(*) FROM audit.inventory_events_history
                               WHERE source_record_id = '2002' AND dbt_valid_to IS NULL""").fetchall()
     assert current == events and late == 1
     versions = cur.execute("""SELECT order_type, dbt_valid_to IS NULL FROM audit.agency_orders_history

@@ -23,10 +23,13 @@ def wiring() -> dict:
         node = graph.get(key)
         partitions = node.partitions_def
         assets[key.to_user_string()] = {
-            "group": node.group_name, "kinds": sorted(node.kinds), "materializable": node.is_materializable,
+            "group": node.group_name,
+            "kinds": sorted(node.kinds),
+            "materializable": node.is_materializable,
             "partitions": str(partitions) if partitions else None,
-            "checks": sorted(f"{c.name}{' (blocking)' if graph.get_check_spec(c).blocking else ''}"
-                             for c in node.check_keys),
+            "checks": sorted(
+                f"{c.name}{' (blocking)' if graph.get_check_spec(c).blocking else ''}" for c in node.check_keys
+            ),
         }
     return {
         "assets": assets,
@@ -41,4 +44,5 @@ def test_the_wiring_is_the_reviewed_one():
     if os.environ.get("FOODBANK_UPDATE_SNAPSHOT"):
         SNAPSHOT.write_text(current)
     assert SNAPSHOT.read_text() == current, (
-        "the code location's wiring changed: review, then FOODBANK_UPDATE_SNAPSHOT=1 to accept")
+        "the code location's wiring changed: review, then FOODBANK_UPDATE_SNAPSHOT=1 to accept"
+    )

@@ -12,13 +12,13 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timezone
 
-import pytest
-
 import faults
+import pytest
 from faults import Target
+from malformed_corpus import CORPUS
+
 from foodbank_platform.simulator import DefectRates, SimulationConfig, simulate
 from foodbank_platform.sources import catalog
-from malformed_corpus import CORPUS
 
 TXN = catalog.table("wms__inventory_transactions")
 FAULTS: dict[str, str] = {}  # fault letter -> the test that replays it
@@ -29,6 +29,7 @@ def fault(letter: str):
     def register(test):
         FAULTS[letter] = test.__name__
         return test
+
     return register
 
 
@@ -44,8 +45,18 @@ def summary():
 def simulated(tmp_path_factory):
     root = tmp_path_factory.mktemp("fault-sim")
     rates = DefectRates(late_file=0.0, dms_restarts_per_day=0.0)
-    simulate(SimulationConfig(landing_root=root / "landing", sftp_root=root / "sftp", start_date=date(2026, 10, 31),
-                              days=3, scale=0.005, seed=11, defects=rates, manifest_path=root / "manifest.json"))
+    simulate(
+        SimulationConfig(
+            landing_root=root / "landing",
+            sftp_root=root / "sftp",
+            start_date=date(2026, 10, 31),
+            days=3,
+            scale=0.005,
+            seed=11,
+            defects=rates,
+            manifest_path=root / "manifest.json",
+        )
+    )
     return faults.drops(root / "landing", root / "sftp")
 
 
@@ -78,8 +89,11 @@ def test_every_file_twice_in_shuffled_order(simulated, clean, tmp_path):
 def test_five_percent_of_files_one_to_three_days_late(simulated, clean, tmp_path):
     target = Target(tmp_path)
     delayed = faults.late(simulated, random.Random(2))
-    n_late = sum(1 for a, b in zip(sorted(simulated, key=lambda d: d.path), sorted(delayed, key=lambda d: d.path))
-                 if a.at != b.at)
+    n_late = sum(
+        1
+        for a, b in zip(sorted(simulated, key=lambda d: d.path), sorted(delayed, key=lambda d: d.path))
+        if a.at != b.at
+    )
     assert n_late > 0
     batches = faults.cycles(delayed)
     # build part-way too, so late rows have to find their way into already-built incremental tables
@@ -101,8 +115,11 @@ def test_reload_of_the_inventory_ledger(simulated, clean, tmp_path):
     middle = sorted(d.at for d in simulated)[len(simulated) // 2]
     reloaded = faults.reload(simulated, TXN, middle + 0.5, tmp_path / "scratch")
     faults.deliver(target, faults.cycles(reloaded))
-    check_identical(clean, target, f"(d) reload of {TXN.raw_table} at "
-                                   f"{datetime.fromtimestamp(middle, timezone.utc):%Y-%m-%d %H:%M}Z")
+    check_identical(
+        clean,
+        target,
+        f"(d) reload of {TXN.raw_table} at {datetime.fromtimestamp(middle, timezone.utc):%Y-%m-%d %H:%M}Z",
+    )
 
 
 @fault("e")

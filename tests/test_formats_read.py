@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
-from datetime import datetime, date
 
 import pytest
 
@@ -51,8 +51,11 @@ def test_dms_full_load_keeps_quoted_supplier_lot_and_nulls(loaded):
 
 def test_dms_cdc_void_is_an_update_to_void(loaded):
     con, *_ = loaded
-    seq = rows(con, "SELECT op, status, cases, dms_change_seq, reason_code FROM raw.wms__inventory_transactions "
-                    "WHERE _file LIKE '%/2026/11/02/%' ORDER BY _row_number")
+    seq = rows(
+        con,
+        "SELECT op, status, cases, dms_change_seq, reason_code FROM raw.wms__inventory_transactions "
+        "WHERE _file LIKE '%/2026/11/02/%' ORDER BY _row_number",
+    )
     assert [(r["op"], r["status"]) for r in seq] == [("I", "POSTED"), ("U", "VOID"), ("I", "POSTED"), ("I", "POSTED")]
     assert seq[1]["dms_change_seq"] == "20261102091440019342000000000000418"
     assert seq[2]["cases"] == Decimal("4.00")
@@ -102,9 +105,12 @@ def test_onhand_snapshot(loaded):
 
 def test_second_pass_and_redelivery_load_nothing(loaded):
     con, _, landing = loaded
+
     def counts():
-        return con.execute("SELECT (SELECT count(*) FROM raw.wms__inventory_transactions), "
-                           "(SELECT count(*) FROM audit.file_ledger)").fetchone()
+        return con.execute(
+            "SELECT (SELECT count(*) FROM raw.wms__inventory_transactions), (SELECT count(*) FROM audit.file_ledger)"
+        ).fetchone()
+
     before = counts()
     again = load_new_files(LocalStore(landing), con)
     assert again.rows_loaded == 0 and counts() == before

@@ -20,6 +20,13 @@ def test_no_module_of_the_package_imports_itself_back():
 def test_the_graph_is_the_whole_package():
     """Guards the test above against reading an empty or partial graph."""
     graph = grimp.build_graph("foodbank_platform")
-    assert {"foodbank_platform.definitions", "foodbank_platform.formats.plan", "foodbank_platform.landing.uri",
-            "foodbank_platform.defs.transform", "foodbank_platform.ingest.loader"} <= graph.modules
-    assert graph.direct_import_exists(importer="foodbank_platform.landing.s3", imported="foodbank_platform.landing.store")
+    assert {
+        "foodbank_platform.definitions",
+        "foodbank_platform.formats.plan",
+        "foodbank_platform.landing.uri",
+        "foodbank_platform.defs.transform",
+        "foodbank_platform.ingest.loader",
+    } <= graph.modules
+    assert graph.direct_import_exists(
+        importer="foodbank_platform.landing.s3", imported="foodbank_platform.landing.store"
+    )

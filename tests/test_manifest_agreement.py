@@ -52,8 +52,9 @@ class Demo:
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory) -> Demo:
     home = tmp_path_factory.mktemp("manifest_agreement")
-    config = SimulationConfig(landing_root=home / "landing", sftp_root=home / "sftp", start_date=START, days=DAYS,
-                              scale=SCALE)
+    config = SimulationConfig(
+        landing_root=home / "landing", sftp_root=home / "sftp", start_date=START, days=DAYS, scale=SCALE
+    )
     manifest = simulate(config)
     store = LocalStore(home / "landing")
     for feed in catalog.sftp_tables():
@@ -88,7 +89,9 @@ def money(x) -> float:
 
 def per_day(demo: Demo, section: str, measure: str) -> dict[str, float]:
     """A manifest figure per simulated business date (days without the section count as 0)."""
-    return {d: money(v.get(section, {}).get(measure, 0)) for d, v in demo.manifest.days.items() if d >= START.isoformat()}
+    return {
+        d: money(v.get(section, {}).get(measure, 0)) for d, v in demo.manifest.days.items() if d >= START.isoformat()
+    }
 
 
 def canonical_per_day(demo: Demo, sql: str) -> dict[str, float]:
@@ -102,8 +105,10 @@ def expected_book(manifest: Manifest) -> dict[tuple[str, str], tuple[int, float,
     out: dict = defaultdict(lambda: [0, 0.0, 0.0])
     for day, stats in manifest.days.items():
         parts = [(etype, s) for etype, s in stats.get("book", {}).items()]
-        parts += [("SPOILAGE" if kind == "SPOILAGE" else "ADJUSTMENT", s)
-                  for kind, s in stats.get("manual_adjustments", {}).get("approved_by_type", {}).items()]
+        parts += [
+            ("SPOILAGE" if kind == "SPOILAGE" else "ADJUSTMENT", s)
+            for kind, s in stats.get("manual_adjustments", {}).get("approved_by_type", {}).items()
+        ]
         for etype, s in parts:
             acc = out[(day, etype)]
             acc[0] += s.get("events", s.get("rows", 0))
@@ -114,6 +119,7 @@ def expected_book(manifest: Manifest) -> dict[tuple[str, str], tuple[int, float,
 
 # ---------------------------------------------------------------- the run itself
 
+
 def test_everything_loads_and_the_build_passes_with_defects_as_findings(demo):
     assert demo.load.rows_quarantined == 0 and not demo.load.failed_files()
     assert demo.build_rc == 0, demo.build_log[-6000:]
@@ -122,32 +128,46 @@ def test_everything_loads_and_the_build_passes_with_defects_as_findings(demo):
 
 # ---------------------------------------------------------------- 1. canonical totals
 
+
 def test_book_per_day_and_event_type_equals_the_manifest(demo):
     # A voided posting stays and its reversal cancels it, so the sums are those of non-void postings;
     # events are counted the manifest's way: postings (legs) that are not voided.
-    got = {(str(d), e): (n, money(c), money(lb)) for d, e, n, c, lb in rows(demo, """
+    got = {
+        (str(d), e): (n, money(c), money(lb))
+        for d, e, n, c, lb in rows(
+            demo,
+            """
         SELECT business_date, event_type,
                count(*) FILTER (WHERE NOT is_reversal AND source_key NOT IN (
                    SELECT source_key FROM canonical.inventory_events WHERE is_reversal)),
                sum(cases_delta), sum(lbs_delta)
-        FROM canonical.inventory_events GROUP BY ALL""")}
+        FROM canonical.inventory_events GROUP BY ALL""",
+        )
+    }
     expected = expected_book(demo.manifest)
     assert {e for _, e in got} <= set(EVENT_TYPES)
     assert got == expected
 
 
 def test_every_live_wms_posting_is_in_the_book_and_exactly_the_voided_ones_are_reversed(demo):
-    postings = rows(demo, "SELECT count(DISTINCT source_record_id) FROM canonical.inventory_events "
-                          "WHERE source_system = 'wms'")[0][0]
+    postings = rows(
+        demo, "SELECT count(DISTINCT source_record_id) FROM canonical.inventory_events WHERE source_system = 'wms'"
+    )[0][0]
     assert postings == demo.manifest.tables["wms__inventory_transactions"]["final_rows"]
-    reversed_ = {int(r[0]) for r in rows(demo, "SELECT DISTINCT source_record_id FROM canonical.inventory_events "
-                                               "WHERE is_reversal")}
+    reversed_ = {
+        int(r[0])
+        for r in rows(demo, "SELECT DISTINCT source_record_id FROM canonical.inventory_events WHERE is_reversal")
+    }
     assert reversed_ == {v["voided_txn_id"] for v in defect_keys(demo, "void_postings")}
 
 
 def test_manual_adjustments_in_the_book_are_the_approved_rows_once(demo):
-    booked = {r[0] for r in rows(demo, "SELECT source_record_id FROM canonical.inventory_events "
-                                       "WHERE source_system = 'manual_adjustments'")}
+    booked = {
+        r[0]
+        for r in rows(
+            demo, "SELECT source_record_id FROM canonical.inventory_events WHERE source_system = 'manual_adjustments'"
+        )
+    }
     table = demo.manifest.tables["manual_adjustments__adjustments"]
     assert len(booked) == table["approved"]
     assert table["rows_written"] > table["final_rows"], "re-exports must have repeated rows for this to mean much"
@@ -157,11 +177,19 @@ def test_manual_adjustments_in_the_book_are_the_approved_rows_once(demo):
 # canonical table -> (manifest day section, {manifest measure: canonical aggregate})
 DAILY_FIGURES = {
     "donations": ("donations", {"donation_lines": "count(*)", "cases": "sum(cases)", "lbs": "sum(lbs)"}),
-    "agency_orders": ("orders", {"order_lines": "count(*)", "cases_requested": "sum(cases_requested)",
-                                 "cases_approved": "sum(cases_approved)"}),
-    "fulfillment_line_items": ("shipments", {"lines": "count(*)", "void": "count(*) FILTER (WHERE is_void)",
-                                             "cases": "sum(cases_shipped) FILTER (WHERE NOT is_void)",
-                                             "lbs": "sum(lbs_shipped) FILTER (WHERE NOT is_void)"}),
+    "agency_orders": (
+        "orders",
+        {"order_lines": "count(*)", "cases_requested": "sum(cases_requested)", "cases_approved": "sum(cases_approved)"},
+    ),
+    "fulfillment_line_items": (
+        "shipments",
+        {
+            "lines": "count(*)",
+            "void": "count(*) FILTER (WHERE is_void)",
+            "cases": "sum(cases_shipped) FILTER (WHERE NOT is_void)",
+            "lbs": "sum(lbs_shipped) FILTER (WHERE NOT is_void)",
+        },
+    ),
 }
 
 
@@ -172,35 +200,62 @@ def test_daily_figures_equal_the_manifest(demo, table, measure):
     assert got == per_day(demo, section, measure)
 
 
-@pytest.mark.parametrize("table, raw_table", [("donations", "intake__donation_lines"),
-                                              ("agency_orders", "ordering__order_lines"),
-                                              ("fulfillment_line_items", "legacy_warehouse__shipments")])
+@pytest.mark.parametrize(
+    "table, raw_table",
+    [
+        ("donations", "intake__donation_lines"),
+        ("agency_orders", "ordering__order_lines"),
+        ("fulfillment_line_items", "legacy_warehouse__shipments"),
+    ],
+)
 def test_rows_equal_the_sources_final_rows(demo, table, raw_table):
     assert rows(demo, f"SELECT count(*) FROM canonical.{table}")[0][0] == demo.manifest.tables[raw_table]["final_rows"]
 
 
 def test_latest_shipment_versions_win_and_voids_count(demo):
     table = demo.manifest.tables["legacy_warehouse__shipments"]
-    assert rows(demo, "SELECT count(*) FILTER (WHERE is_void) FROM canonical.fulfillment_line_items")[0][0] == table["void"]
+    assert (
+        rows(demo, "SELECT count(*) FILTER (WHERE is_void) FROM canonical.fulfillment_line_items")[0][0]
+        == table["void"]
+    )
     assert table["rows_written"] > table["final_rows"], "re-sent lines must be in the feed for this to mean much"
     resent = {r["shipment_line_id"]: r for r in defect_keys(demo, "resent_shipment_lines")}
-    got = {s: (v, money(c)) for s, v, c in rows(demo, "SELECT shipment_line_id, is_void, cases_shipped "
-                                                      "FROM canonical.fulfillment_line_items WHERE times_sent > 1")}
+    got = {
+        s: (v, money(c))
+        for s, v, c in rows(
+            demo,
+            "SELECT shipment_line_id, is_void, cases_shipped "
+            "FROM canonical.fulfillment_line_items WHERE times_sent > 1",
+        )
+    }
     assert got == {s: (r["is_void"], money(r["cases_after"])) for s, r in resent.items()}
 
 
 def test_dst_day_wall_times_become_the_instants_the_manifest_wrote(demo):
-    lines = {ln["shipment_line_id"]: ln["shipped_at_utc"][:19] for d in defect_keys(demo, "dst_days") for ln in d["lines"]}
+    lines = {
+        ln["shipment_line_id"]: ln["shipped_at_utc"][:19] for d in defect_keys(demo, "dst_days") for ln in d["lines"]
+    }
     assert lines, "the simulated range must contain a DST change with shipments in its repeated hour"
-    got = dict(rows(demo, "SELECT shipment_line_id, strftime(shipped_at, '%Y-%m-%d %H:%M:%S') "
-                          "FROM canonical.fulfillment_line_items WHERE shipment_line_id IN (SELECT unnest(?))",
-                    [list(lines)]))
+    got = dict(
+        rows(
+            demo,
+            "SELECT shipment_line_id, strftime(shipped_at, '%Y-%m-%d %H:%M:%S') "
+            "FROM canonical.fulfillment_line_items WHERE shipment_line_id IN (SELECT unnest(?))",
+            [list(lines)],
+        )
+    )
     assert got == lines
 
 
-@pytest.mark.parametrize("table, key", [("inventory_events", "event_id"), ("donations", "donation_line_id"),
-                                        ("agency_orders", "order_line_id"),
-                                        ("fulfillment_line_items", "shipment_line_id")])
+@pytest.mark.parametrize(
+    "table, key",
+    [
+        ("inventory_events", "event_id"),
+        ("donations", "donation_line_id"),
+        ("agency_orders", "order_line_id"),
+        ("fulfillment_line_items", "shipment_line_id"),
+    ],
+)
 def test_no_business_key_is_duplicated(demo, table, key):
     total, distinct = rows(demo, f"SELECT count(*), count(DISTINCT {key}) FROM canonical.{table}")[0]
     assert total > 0 and total == distinct
@@ -208,8 +263,11 @@ def test_no_business_key_is_duplicated(demo, table, key):
 
 # ---------------------------------------------------------------- 2. the roll-forward
 
+
 def test_closing_of_each_day_is_the_opening_of_the_next(demo):
-    breaks = rows(demo, """
+    breaks = rows(
+        demo,
+        """
         WITH ordered AS (
             SELECT *, lead(business_date) OVER w AS next_date, lead(opening_cases) OVER w AS next_cases,
                       lead(opening_lbs) OVER w AS next_lbs
@@ -219,31 +277,49 @@ def test_closing_of_each_day_is_the_opening_of_the_next(demo):
         WHERE (next_date = business_date + 1 AND (next_cases <> closing_cases OR next_lbs <> closing_lbs))
            -- a position may skip days only while it holds nothing (no row for a closed, untouched position)
            OR (coalesce(next_date, (SELECT max(business_date) + 1 FROM ordered)) > business_date + 1
-               AND (closing_cases <> 0 OR closing_lbs <> 0))""")
+               AND (closing_cases <> 0 OR closing_lbs <> 0))""",
+    )
     assert breaks == []
     assert rows(demo, "SELECT count(*) FROM reconciliation.inventory_daily_balance")[0][0] > 0
 
 
 def test_closing_positions_per_day_equal_the_manifest(demo):
-    got = {str(d): (n, money(c), money(lb), neg) for d, n, c, lb, neg in rows(demo, """
+    got = {
+        str(d): (n, money(c), money(lb), neg)
+        for d, n, c, lb, neg in rows(
+            demo,
+            """
         SELECT business_date, count(*), sum(closing_cases), sum(closing_lbs), count(*) FILTER (WHERE closing_cases < 0)
-        FROM reconciliation.inventory_daily_balance WHERE closing_cases <> 0 OR closing_lbs <> 0 GROUP BY 1""")}
-    expected = {d: (c["positions"], money(c["cases"]), money(c["lbs"]), c["negative_positions"])
-                for d, v in demo.manifest.days.items() if (c := v.get("closing"))}
+        FROM reconciliation.inventory_daily_balance WHERE closing_cases <> 0 OR closing_lbs <> 0 GROUP BY 1""",
+        )
+    }
+    expected = {
+        d: (c["positions"], money(c["cases"]), money(c["lbs"]), c["negative_positions"])
+        for d, v in demo.manifest.days.items()
+        if (c := v.get("closing"))
+    }
     # the day before the start holds the opening stock only; the manifest states its book, not a closing
     assert len(expected) == DAYS and {d: got.get(d) for d in expected} == expected
 
 
 def test_negative_closings_are_exactly_the_injected_negative_stock(demo):
-    got = set(rows(demo, """SELECT business_date::VARCHAR, sku, lot_code, location_id, closing_cases::DOUBLE,
+    got = set(
+        rows(
+            demo,
+            """SELECT business_date::VARCHAR, sku, lot_code, location_id, closing_cases::DOUBLE,
                                    closing_lbs::DOUBLE
-                            FROM reconciliation.inventory_daily_balance WHERE closing_cases < 0 OR closing_lbs < 0"""))
-    expected = {(r["business_date"], r["sku"], r["lot_code"], r["location_id"], r["closing_cases"], r["closing_lbs"])
-                for r in defect_keys(demo, "negative_balances")}
+                            FROM reconciliation.inventory_daily_balance WHERE closing_cases < 0 OR closing_lbs < 0""",
+        )
+    )
+    expected = {
+        (r["business_date"], r["sku"], r["lot_code"], r["location_id"], r["closing_cases"], r["closing_lbs"])
+        for r in defect_keys(demo, "negative_balances")
+    }
     assert expected and got == expected
 
 
 # ---------------------------------------------------------------- 3. the reconciliations
+
 
 def unmatched(demo: Demo, reconciliation: str, columns: str) -> set[tuple]:
     return set(rows(demo, f"SELECT {columns} FROM reconciliation.{reconciliation} WHERE status <> 'matched'"))
@@ -256,8 +332,10 @@ def test_receipts_vs_intake_finds_exactly_the_receipts_without_intake(demo):
 
 def test_receipts_vs_tefap_finds_nothing_and_covers_every_bol_line(demo):
     assert unmatched(demo, "receipts_vs_tefap", "bol_line_id, status") == set()
-    assert rows(demo, "SELECT count(*) FROM reconciliation.receipts_vs_tefap")[0][0] == \
-        demo.manifest.tables["usda_tefap__receipts"]["final_rows"]
+    assert (
+        rows(demo, "SELECT count(*) FROM reconciliation.receipts_vs_tefap")[0][0]
+        == demo.manifest.tables["usda_tefap__receipts"]["final_rows"]
+    )
 
 
 def test_distributions_vs_shipments_finds_exactly_the_distributions_without_shipment(demo):
@@ -271,8 +349,10 @@ def test_shipments_vs_orders_finds_exactly_the_orphans_and_the_unshipped_order_l
         short[r["order_line_id"]] += r["cases"]
     orphans = {r["order_line_id"] for r in defect_keys(demo, "orphan_shipment_lines")}
     assert short and orphans
-    got = {k: (status, money(variance)) for k, status, variance in unmatched(
-        demo, "shipments_vs_orders", "order_line_id, status, cases_variance")}
+    got = {
+        k: (status, money(variance))
+        for k, status, variance in unmatched(demo, "shipments_vs_orders", "order_line_id, status, cases_variance")
+    }
     assert set(got) == set(short) | orphans
     assert all(got[k][0] == "missing_in_order" for k in orphans)
     assert {k: got[k][1] for k in short} == {k: -money(c) for k, c in short.items()}
@@ -280,10 +360,25 @@ def test_shipments_vs_orders_finds_exactly_the_orphans_and_the_unshipped_order_l
 
 
 def test_book_vs_onhand_finds_exactly_the_miscounted_snapshot_rows(demo):
-    got = unmatched(demo, "book_vs_onhand", "business_date::VARCHAR, sku, lot_code, location_id, book_cases::DOUBLE, "
-                                            "onhand_cases::DOUBLE, book_lbs::DOUBLE, onhand_lbs::DOUBLE")
-    expected = {(r["snapshot_date"], r["sku"], r["lot_code"], r["location_id"], r["book_cases"], r["onhand_cases"],
-                 r["book_lbs"], r["onhand_lbs"]) for r in defect_keys(demo, "onhand_variances")}
+    got = unmatched(
+        demo,
+        "book_vs_onhand",
+        "business_date::VARCHAR, sku, lot_code, location_id, book_cases::DOUBLE, "
+        "onhand_cases::DOUBLE, book_lbs::DOUBLE, onhand_lbs::DOUBLE",
+    )
+    expected = {
+        (
+            r["snapshot_date"],
+            r["sku"],
+            r["lot_code"],
+            r["location_id"],
+            r["book_cases"],
+            r["onhand_cases"],
+            r["book_lbs"],
+            r["onhand_lbs"],
+        )
+        for r in defect_keys(demo, "onhand_variances")
+    }
     assert expected and got == expected
     compared = rows(demo, "SELECT count(*) FROM reconciliation.book_vs_onhand")[0][0]
     assert compared == sum(v.get("onhand_rows", 0) for v in demo.manifest.days.values())
@@ -301,7 +396,12 @@ MISSING_SKUS_IN_CANONICAL = {
     "manual_adjustments__adjustments": f"""SELECT source_record_id FROM canonical.inventory_events
                                            WHERE source_system = 'manual_adjustments' AND sku NOT IN {KNOWN}""",
 }
-INJECTED = {"wms__inventory_transactions", "intake__donation_lines", "legacy_warehouse__shipments", "usda_tefap__receipts"}
+INJECTED = {
+    "wms__inventory_transactions",
+    "intake__donation_lines",
+    "legacy_warehouse__shipments",
+    "usda_tefap__receipts",
+}
 
 
 def unknown_sku_keys(demo: Demo, source_table: str) -> set:
@@ -322,18 +422,30 @@ def test_missing_skus_are_exactly_the_injected_ones(demo, source_table):
 
 
 def test_duplicate_donation_ids_are_exactly_the_rekeyed_ones(demo):
-    got = set(rows(demo, """SELECT donation_id, donation_pk FROM canonical.donations WHERE donation_id IN (
+    got = set(
+        rows(
+            demo,
+            """SELECT donation_id, donation_pk FROM canonical.donations WHERE donation_id IN (
                                 SELECT donation_id FROM canonical.donations GROUP BY 1 HAVING count(DISTINCT donation_pk) > 1)
-                            GROUP BY ALL"""))
+                            GROUP BY ALL""",
+        )
+    )
     expected = {(r["donation_id"], pk) for r in defect_keys(demo, "rekeyed_donation_ids") for pk in r["ids"]}
     assert expected and got == expected
 
 
 def test_orphaned_fulfillment_is_exactly_the_injected_orphans(demo):
-    got = set(rows(demo, """SELECT shipment_line_id, order_id, order_line_id FROM canonical.fulfillment_line_items f
+    got = set(
+        rows(
+            demo,
+            """SELECT shipment_line_id, order_id, order_line_id FROM canonical.fulfillment_line_items f
                             WHERE NOT EXISTS (SELECT 1 FROM canonical.agency_orders o
-                                              WHERE o.order_id = f.order_id AND o.order_line_id = f.order_line_id)"""))
-    expected = {(r["shipment_line_id"], r["order_id"], r["order_line_id"]) for r in defect_keys(demo, "orphan_shipment_lines")}
+                                              WHERE o.order_id = f.order_id AND o.order_line_id = f.order_line_id)""",
+        )
+    )
+    expected = {
+        (r["shipment_line_id"], r["order_id"], r["order_line_id"]) for r in defect_keys(demo, "orphan_shipment_lines")
+    }
     assert expected and got == expected
 
 
@@ -351,4 +463,3 @@ def test_the_quality_checks_count_the_same_defects(demo):
     finally:
         con.close()
     assert got == expected
-

@@ -26,14 +26,15 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
-
 from fingerprint import fingerprints
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 START = date(2026, 10, 29)
 DAYS = [START + timedelta(days=i) for i in range(3)]
-RANGE_TAGS = {"dagster/asset_partition_range_start": DAYS[0].isoformat(),
-              "dagster/asset_partition_range_end": DAYS[-1].isoformat()}
+RANGE_TAGS = {
+    "dagster/asset_partition_range_start": DAYS[0].isoformat(),
+    "dagster/asset_partition_range_end": DAYS[-1].isoformat(),
+}
 
 pytestmark = pytest.mark.slow
 
@@ -58,16 +59,28 @@ def scenario(tmp_path_factory):
     from foodbank_platform.simulator import SimulationConfig, simulate
 
     home = tmp_path_factory.mktemp("orchestration")
-    env = {"FOODBANK_HOME": str(home), "FOODBANK_LANDING_URI": (home / "landing").as_uri(),
-           "FOODBANK_SFTP_URI": (home / "sftp" / "outbound").as_uri(),
-           "FOODBANK_DUCKDB_PATH": str(home / "warehouse.duckdb"), "FOODBANK_ENV": "local"}
+    env = {
+        "FOODBANK_HOME": str(home),
+        "FOODBANK_LANDING_URI": (home / "landing").as_uri(),
+        "FOODBANK_SFTP_URI": (home / "sftp" / "outbound").as_uri(),
+        "FOODBANK_DUCKDB_PATH": str(home / "warehouse.duckdb"),
+        "FOODBANK_ENV": "local",
+    }
     # dbt reads the warehouse path from the environment: set while the scenario runs, restored before
     # the tests (which read only what it left behind), so no other test in this process sees it.
     with pytest.MonkeyPatch.context() as patch:
         for k, v in env.items():
             patch.setenv(k, v)
-        manifest = simulate(SimulationConfig(landing_root=home / "landing", sftp_root=home / "sftp" / "outbound",
-                                             start_date=START, days=len(DAYS), scale=0.01, seed=13))  # seed 13: one on-hand snapshot arrives late
+        manifest = simulate(
+            SimulationConfig(
+                landing_root=home / "landing",
+                sftp_root=home / "sftp" / "outbound",
+                start_date=START,
+                days=len(DAYS),
+                scale=0.01,
+                seed=13,
+            )
+        )  # seed 13: one on-hand snapshot arrives late
         from foodbank_platform.definitions import build_definitions
         from foodbank_platform.defs import automation
 
@@ -82,29 +95,36 @@ def scenario(tmp_path_factory):
         s["sensor_first"] = first
         s["sensor_repeat"] = automation.new_files_sensor(build_sensor_context(instance=instance, resources=sensing))
         s["sensor_after"] = automation.new_files_sensor(
-            build_sensor_context(instance=instance, cursor=first.cursor, resources=sensing))
+            build_sensor_context(instance=instance, cursor=first.cursor, resources=sensing)
+        )
         request = first.run_requests[0]
         # what the daemon would launch: the request's assets and exactly its checks
         job = defs.resolve_job_def("operations_refresh").get_subset(
-            asset_selection=set(request.asset_selection), asset_check_selection=set(request.asset_check_keys))
+            asset_selection=set(request.asset_selection), asset_check_selection=set(request.asset_check_keys)
+        )
         s["operations"] = job.execute_in_process(instance=instance, tags=request.tags, raise_on_error=False)
 
         # nightly path: the schedule's tick after the last day
         tick = datetime.combine(DAYS[-1] + timedelta(days=1), datetime.min.time()).replace(
-            hour=3, minute=15, tzinfo=PACIFIC)
+            hour=3, minute=15, tzinfo=PACIFIC
+        )
         scheduled = automation.nightly_close_schedule.evaluate_tick(
-            build_schedule_context(instance=instance, scheduled_execution_time=tick,
-                                   repository_def=defs.get_repository_def())).run_requests
+            build_schedule_context(
+                instance=instance, scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+            )
+        ).run_requests
         s["scheduled"] = scheduled
         nightly = defs.resolve_job_def("nightly_close")
-        s["nightly"] = nightly.execute_in_process(instance=instance, partition_key=scheduled[0].partition_key,
-                                                  tags=scheduled[0].tags, raise_on_error=False)
+        s["nightly"] = nightly.execute_in_process(
+            instance=instance, partition_key=scheduled[0].partition_key, tags=scheduled[0].tags, raise_on_error=False
+        )
 
         # backfill of the three days as one run, twice
         prints = []
         for attempt in range(2):
-            s[f"backfill_{attempt}"] = nightly.execute_in_process(instance=instance, tags=RANGE_TAGS,
-                                                                  raise_on_error=False)
+            s[f"backfill_{attempt}"] = nightly.execute_in_process(
+                instance=instance, tags=RANGE_TAGS, raise_on_error=False
+            )
             with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
                 prints.append(fingerprints(con, ("canonical", "reconciliation", "marts", "audit")))
         s["fingerprints"] = prints
@@ -118,6 +138,7 @@ def _query(scenario, sql, params=()):
 
 # ------------------------------------------------------------------ sensors and runs
 
+
 def test_files_sensor_asks_once_per_set_of_files(scenario):
     from dagster import SkipReason
 
@@ -126,8 +147,12 @@ def test_files_sensor_asks_once_per_set_of_files(scenario):
     assert repeat.run_requests[0].run_key == first.run_requests[0].run_key  # Dagster drops the second ask
     assert isinstance(after, SkipReason)  # the cursor remembers them
     selected = {k.to_user_string() for k in first.run_requests[0].asset_selection}
-    assert {"landing/legacy_warehouse__shipments", "raw/wms__inventory_transactions",
-            "canonical/inventory_events", "marts/on_hand"} <= selected
+    assert {
+        "landing/legacy_warehouse__shipments",
+        "raw/wms__inventory_transactions",
+        "canonical/inventory_events",
+        "marts/on_hand",
+    } <= selected
     assert not any(k.name in ("missing_files", "freshness_check") for k in first.run_requests[0].asset_check_keys)
 
 
@@ -162,6 +187,7 @@ def test_schedule_builds_previous_pacific_day_and_blocking_checks_hold_finance(s
 
 
 # ------------------------------------------------------------------ findings = the manifest
+
 
 def _defect(scenario, name):
     return scenario["manifest"].defects[name]["keys"]
@@ -198,8 +224,10 @@ def test_orphaned_fulfillment_matches_manifest(scenario):
 
 def test_negative_balances_match_manifest(scenario):
     rows = _query(scenario, "SELECT business_date, sku, lot_code, location_id FROM audit.dq_negative_balances")
-    expected = {(date.fromisoformat(d["business_date"]), d["sku"], d["lot_code"], d["location_id"])
-                for d in _defect(scenario, "negative_balances")}
+    expected = {
+        (date.fromisoformat(d["business_date"]), d["sku"], d["lot_code"], d["location_id"])
+        for d in _defect(scenario, "negative_balances")
+    }
     assert set(rows) == expected
 
 
@@ -208,13 +236,17 @@ def test_reconciliation_variances_match_manifest(scenario):
         return {r[0] for r in _query(scenario, f"SELECT {column} FROM audit.dq_variance_{check}")}
 
     assert keys("receipts_vs_intake", "donation_id") == {
-        d["donation_id"] for d in _defect(scenario, "receipts_without_intake")}
+        d["donation_id"] for d in _defect(scenario, "receipts_without_intake")
+    }
     assert keys("distributions_vs_shipments", "shipment_line_id") == set(
-        _defect(scenario, "distributions_without_shipment"))
+        _defect(scenario, "distributions_without_shipment")
+    )
     assert keys("receipts_vs_tefap", "bol_line_id") == set()
     onhand = _query(scenario, "SELECT business_date, sku, lot_code, location_id FROM audit.dq_variance_book_vs_onhand")
-    assert set(onhand) == {(date.fromisoformat(d["snapshot_date"]), d["sku"], d["lot_code"], d["location_id"])
-                           for d in _defect(scenario, "onhand_variances")}
+    assert set(onhand) == {
+        (date.fromisoformat(d["snapshot_date"]), d["sku"], d["lot_code"], d["location_id"])
+        for d in _defect(scenario, "onhand_variances")
+    }
 
 
 def test_file_level_checks_pass_on_clean_files(scenario):
@@ -237,14 +269,20 @@ def test_missing_files_sees_a_late_onhand_snapshot_only_while_it_is_late(scenari
     for f in late:
         day = datetime.strptime(Path(f["path"]).stem.split("_")[1], "%Y%m%d")
         due = day + quality.ONHAND_DEADLINE
-        delivered = datetime.fromisoformat(f["actual_delivery"]).replace(tzinfo=ZoneInfo("UTC")).astimezone(
-            PACIFIC).replace(tzinfo=None)
+        delivered = (
+            datetime.fromisoformat(f["actual_delivery"])
+            .replace(tzinfo=ZoneInfo("UTC"))
+            .astimezone(PACIFIC)
+            .replace(tzinfo=None)
+        )
         while_late = quality.evaluate_missing_files(con, deliveries, due + timedelta(minutes=1))
-        assert ("onhand", day.date()) in {(r[0], r[1]) for r in con.execute(
-            "SELECT feed, business_date FROM audit.dq_missing_files").fetchall()}, while_late
+        assert ("onhand", day.date()) in {
+            (r[0], r[1]) for r in con.execute("SELECT feed, business_date FROM audit.dq_missing_files").fetchall()
+        }, while_late
         quality.evaluate_missing_files(con, deliveries, delivered + timedelta(minutes=1))
-        assert ("onhand", day.date()) not in {(r[0], r[1]) for r in con.execute(
-            "SELECT feed, business_date FROM audit.dq_missing_files").fetchall()}
+        assert ("onhand", day.date()) not in {
+            (r[0], r[1]) for r in con.execute("SELECT feed, business_date FROM audit.dq_missing_files").fetchall()
+        }
 
 
 def test_tolerance_is_configurable(scenario):
@@ -262,6 +300,7 @@ def test_tolerance_is_configurable(scenario):
 
 
 # ------------------------------------------------------------------ backfill and late data
+
 
 def test_backfill_runs_once_for_three_days_and_is_idempotent(scenario):
     first, second = scenario["fingerprints"]
@@ -282,8 +321,12 @@ def loaded_copy(scenario, tmp_path):
 
     shutil.copytree(scenario["home"] / "landing", tmp_path / "landing")
     shutil.copy(scenario["home"] / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
-    return {"landing": LandingResource(uri=(tmp_path / "landing").as_uri()), "sftp": scenario["res"]["sftp"],
-            "warehouse": WarehouseResource(duckdb_path=str(tmp_path / "warehouse.duckdb")), "root": tmp_path}
+    return {
+        "landing": LandingResource(uri=(tmp_path / "landing").as_uri()),
+        "sftp": scenario["res"]["sftp"],
+        "warehouse": WarehouseResource(duckdb_path=str(tmp_path / "warehouse.duckdb")),
+        "root": tmp_path,
+    }
 
 
 def _late_file(landing: Path) -> tuple[str, bytes]:
@@ -298,8 +341,11 @@ def _pacific_days(csv_bytes: bytes) -> set[str]:
     import io
 
     rows = csv.DictReader(io.StringIO(csv_bytes.decode()))
-    return {datetime.fromisoformat(r["occurred_at"]).replace(tzinfo=ZoneInfo("UTC")).astimezone(PACIFIC)
-            .date().isoformat() for r in rows if r["occurred_at"] not in ("", "\\N")}
+    return {
+        datetime.fromisoformat(r["occurred_at"]).replace(tzinfo=ZoneInfo("UTC")).astimezone(PACIFIC).date().isoformat()
+        for r in rows
+        if r["occurred_at"] not in ("", "\\N")
+    }
 
 
 def test_sensors_on_a_loaded_warehouse_launch_nothing_until_something_new_arrives(scenario, loaded_copy):
@@ -318,8 +364,9 @@ def test_sensors_on_a_loaded_warehouse_launch_nothing_until_something_new_arrive
 
     key, body = _late_file(loaded_copy["root"] / "landing")
     (loaded_copy["root"] / "landing" / key).write_bytes(body)
-    arrived = automation.new_files_sensor(build_sensor_context(instance=instance, cursor=files.cursor,
-                                                               resources=loaded_copy))
+    arrived = automation.new_files_sensor(
+        build_sensor_context(instance=instance, cursor=files.cursor, resources=loaded_copy)
+    )
     [request] = arrived.run_requests
     assert request.tags["foodbank/new_files"] == "1"
     raw = {k.to_user_string() for k in request.asset_selection if k.path[0] == "raw"}
@@ -345,15 +392,17 @@ def test_late_rows_reopen_exactly_the_published_days_they_touch(scenario, loaded
     with loaded_copy["warehouse"].connect() as con:
         report = loader.load_table(loaded_copy["landing"].store(), con, catalog.table("wms__inventory_transactions"))
     assert report.rows_loaded > 0
-    result = automation.late_data_sensor(build_sensor_context(instance=instance, cursor=first.cursor,
-                                                              resources=loaded_copy))
+    result = automation.late_data_sensor(
+        build_sensor_context(instance=instance, cursor=first.cursor, resources=loaded_copy)
+    )
     published = automation.published_days(instance)
     assert published == {d.isoformat() for d in DAYS}
     touched = _pacific_days(body)
     asked = {r.partition_key for r in result.run_requests}
     assert asked and asked == touched & published
-    again = automation.late_data_sensor(build_sensor_context(instance=instance, cursor=result.cursor,
-                                                             resources=loaded_copy))
+    again = automation.late_data_sensor(
+        build_sensor_context(instance=instance, cursor=result.cursor, resources=loaded_copy)
+    )
     assert not again.run_requests
 
 
@@ -376,12 +425,19 @@ def test_raw_asset_reports_the_tables_rows_and_separately_what_the_run_loaded(lo
 
 def test_dbt_models_carry_row_counts_and_column_types(scenario):
     result = scenario["operations"]
-    events = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    events = {
+        e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()
+    }
     on_hand = events["marts/on_hand"]
     assert on_hand["dagster/row_count"].value == _query(scenario, "SELECT count(*) FROM marts.on_hand")[0][0] > 0
     columns = {c.name: c.type for c in on_hand["dagster/column_schema"].value.columns}
-    described = dict(_query(scenario, "SELECT column_name, data_type FROM information_schema.columns "
-                                      "WHERE table_schema = 'marts' AND table_name = 'on_hand'"))
+    described = dict(
+        _query(
+            scenario,
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'marts' AND table_name = 'on_hand'",
+        )
+    )
     assert columns.keys() == described.keys() and all(columns[c] for c in columns)
 
 
@@ -389,31 +445,51 @@ def test_definitions_validate():
     env = {**os.environ, "DAGSTER_HOME": ""}
     env.pop("DAGSTER_HOME")
     exe = Path(sys.executable).parent / "dagster"
-    done = subprocess.run([str(exe if exe.exists() else shutil.which("dagster")), "definitions", "validate", "-m",
-                           "foodbank_platform.definitions"], capture_output=True, text=True, env=env,
-                          cwd=Path(__file__).resolve().parents[1], timeout=300)
+    done = subprocess.run(
+        [
+            str(exe if exe.exists() else shutil.which("dagster")),
+            "definitions",
+            "validate",
+            "-m",
+            "foodbank_platform.definitions",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "Validation successful" in done.stdout + done.stderr
 
 
 # ------------------------------------------------------------------ alerts
 
+
 def test_failed_blocking_checks_alert_once_through_the_webhook(scenario, webhook_server):
     from dagster import build_sensor_context
 
-    from foodbank_platform.defs.alerts import AlertsResource, build_check_alert_sensor
     from foodbank_platform.definitions import blocking_check_keys
+    from foodbank_platform.defs.alerts import AlertsResource, build_check_alert_sensor
 
     url, received = webhook_server
     sensor = build_check_alert_sensor({"data_quality": blocking_check_keys})
     resources = {"alerting": AlertsResource(webhook_url=url)}
     sensor(build_sensor_context(instance=scenario["instance"], resources=resources))
-    failed = {k.to_user_string() for k in blocking_check_keys
-              if scenario["instance"].get_latest_asset_check_evaluation_record(k).status.value == "FAILED"}
+    failed = {
+        k.to_user_string()
+        for k in blocking_check_keys
+        if scenario["instance"].get_latest_asset_check_evaluation_record(k).status.value == "FAILED"
+    }
     assert failed and {r["body"]["subject"] + ":" + r["body"]["title"].split()[1] for r in received} == failed
     assert all(r["body"]["severity"] == "ERROR" and "finding(s) in audit.dq_" in r["body"]["detail"] for r in received)
     # the next tick has nothing new to say
-    cursor = json.dumps({k.to_user_string(): scenario["instance"].get_latest_asset_check_evaluation_record(k).id
-                         for k in blocking_check_keys if k.to_user_string() in failed})
+    cursor = json.dumps(
+        {
+            k.to_user_string(): scenario["instance"].get_latest_asset_check_evaluation_record(k).id
+            for k in blocking_check_keys
+            if k.to_user_string() in failed
+        }
+    )
     sensor(build_sensor_context(instance=scenario["instance"], cursor=cursor, resources=resources))
     assert len(received) == len(failed)

@@ -15,8 +15,11 @@ from foodbank_platform.sources import catalog
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def pull_all(src, store, now=None):
@@ -48,7 +51,9 @@ def test_pull_rules_and_versions(tmp_path, samples_dir):
     assert third["legacy_warehouse__shipments"] == ["sftp/legacy_warehouse/shipments/shipments_20261102_0930.csv"]
     assert third["usda_tefap__receipts"] == ["sftp/usda_tefap/tefap_receipts_20261102.txt"]
     [corrected] = third["manual_adjustments__adjustments"]
-    assert corrected.startswith("sftp/manual_adjustments/_versions/") and corrected.endswith("/Nov week 1 adjustments.csv")
+    assert corrected.startswith("sftp/manual_adjustments/_versions/") and corrected.endswith(
+        "/Nov week 1 adjustments.csv"
+    )
     assert store.read_bytes("sftp/manual_adjustments/Nov week 1 adjustments.csv") != store.read_bytes(corrected)
 
     # the source tree changed only by what the test itself did: the puller wrote nothing there

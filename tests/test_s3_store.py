@@ -54,8 +54,9 @@ def test_same_listing_as_a_local_folder(s3_bucket, s3_endpoint, tmp_path):
 
     assert listing(s3) == listing(local)
     assert [k for k, _ in listing(s3)] == sorted(CONTRACT_KEYS)
-    assert listing(s3, "dms/wms/wms/inventory_transactions", "LOAD*.csv") == \
-        listing(local, "dms/wms/wms/inventory_transactions", "LOAD*.csv")
+    assert listing(s3, "dms/wms/wms/inventory_transactions", "LOAD*.csv") == listing(
+        local, "dms/wms/wms/inventory_transactions", "LOAD*.csv"
+    )
     # A prefix is a folder: "dms/wms/wms/inventory" must not match "inventory_transactions".
     assert s3.list("dms/wms/wms/inventory") == []
     # The object keys in the bucket are exactly the contract's layout under the store's prefix.
@@ -74,8 +75,12 @@ def test_scratch_objects_are_not_listed(s3_bucket, s3_endpoint):
 def test_large_file_goes_multipart_and_round_trips(s3_bucket, s3_endpoint, tmp_path):
     # S3 (and moto) require parts of at least 5 MiB; 11 MiB at 5 MiB parts is three parts.
     five_mib = 5 * 1024 * 1024
-    store = S3Store(s3_bucket, "landing", endpoint_url=s3_endpoint,
-                    transfer=TransferConfig(multipart_threshold=five_mib, multipart_chunksize=five_mib))
+    store = S3Store(
+        s3_bucket,
+        "landing",
+        endpoint_url=s3_endpoint,
+        transfer=TransferConfig(multipart_threshold=five_mib, multipart_chunksize=five_mib),
+    )
     big = tmp_path / "LOAD00000001.csv"
     big.write_bytes(os.urandom(11 * 1024 * 1024))
     key = "dms/wms/wms/inventory_transactions/LOAD00000001.csv"

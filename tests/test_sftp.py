@@ -12,11 +12,18 @@ import time
 
 import asyncssh
 import pytest
-
 from fixtures_services import known_hosts_line
+
 from foodbank_platform.ingest.pull import pull_feed
-from foodbank_platform.landing.sftp import (HostKeyRejected, LocalSource, RemoteFile, SftpSource,
-                                            backoff_delays, open_source, ready_files)
+from foodbank_platform.landing.sftp import (
+    HostKeyRejected,
+    LocalSource,
+    RemoteFile,
+    SftpSource,
+    backoff_delays,
+    open_source,
+    ready_files,
+)
 from foodbank_platform.landing.store import LocalStore
 from foodbank_platform.sources import catalog
 
@@ -26,9 +33,14 @@ NOW = 1_800_000_000.0
 
 # --- readiness rules (pure) ---------------------------------------------------------------------
 
+
 def test_done_marker_feed_is_ready_only_with_its_marker():
-    listing = [RemoteFile("shipments_20261102_1000.csv", 10, NOW), RemoteFile("shipments_20261102_1000.csv.done", 0, NOW),
-               RemoteFile("shipments_20261102_1015.csv", 10, NOW - 3600), RemoteFile("notes.txt", 1, NOW - 3600)]
+    listing = [
+        RemoteFile("shipments_20261102_1000.csv", 10, NOW),
+        RemoteFile("shipments_20261102_1000.csv.done", 0, NOW),
+        RemoteFile("shipments_20261102_1015.csv", 10, NOW - 3600),
+        RemoteFile("notes.txt", 1, NOW - 3600),
+    ]
     ready = ready_files(listing, "done_marker", "shipments_*.csv", now=NOW)
     assert [f.name for f in ready] == ["shipments_20261102_1000.csv"]
 
@@ -57,6 +69,7 @@ def test_open_source_picks_by_uri(tmp_path):
 
 
 # --- against the real server --------------------------------------------------------------------
+
 
 def _drop(server, folder: str, name: str, data: bytes, age: float = 0) -> None:
     path = server.root / "outbound" / folder / name

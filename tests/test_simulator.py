@@ -27,8 +27,15 @@ PACIFIC = "America/Los_Angeles"
 
 
 def run(root: Path, seed: int = 7, start: date = date(2026, 10, 31), days: int = 3, scale: float = 0.01):
-    config = SimulationConfig(landing_root=root / "landing", sftp_root=root / "sftp", manifest_path=root / "manifest.json",
-                              start_date=start, days=days, scale=scale, seed=seed)
+    config = SimulationConfig(
+        landing_root=root / "landing",
+        sftp_root=root / "sftp",
+        manifest_path=root / "manifest.json",
+        start_date=start,
+        days=days,
+        scale=scale,
+        seed=seed,
+    )
     return simulate(config)
 
 
@@ -56,6 +63,7 @@ def test_same_seed_same_bytes_and_times(tmp_path):
 
 # ---- reading the files back, independently of the simulator ----------------------------------
 
+
 def dms(root: Path, raw: str) -> pd.DataFrame:
     """All of a table's DMS files (full load + CDC + replays) with the file each row came from."""
     t = table(raw)
@@ -63,7 +71,8 @@ def dms(root: Path, raw: str) -> pd.DataFrame:
     con = duckdb.connect()
     return con.execute(
         f"SELECT * FROM read_csv('{folder}/**/*.csv', header=true, all_varchar=true, nullstr='\\N', "
-        f"filename=true, quote='\"', escape='\"')").df()
+        f"filename=true, quote='\"', escape='\"')"
+    ).df()
 
 
 def current(rows: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -99,6 +108,7 @@ def items(root: Path) -> set:
 
 
 # ---- formats ---------------------------------------------------------------------------------
+
 
 def test_every_file_is_in_its_contract_format(sim):
     root, manifest = sim
@@ -138,6 +148,7 @@ def test_dms_files_are_named_by_write_time_after_their_commits(sim):
 
 # ---- the manifest against the files ----------------------------------------------------------
 
+
 def book_from_files(root: Path) -> pd.DataFrame:
     """Signed movements of WMS postings that are not VOID plus approved manual adjustments."""
     txn = dms(root, "wms__inventory_transactions")
@@ -148,15 +159,34 @@ def book_from_files(root: Path) -> pd.DataFrame:
         x = live.loc[live[col].notna()]
         etype = x["txn_type"].where(x["txn_type"] != "TRANSFER", "TRANSFER_OUT" if sign < 0 else "TRANSFER_IN")
         occurred = pd.to_datetime(x["occurred_at"]).dt.tz_localize("UTC").dt.tz_convert(PACIFIC)
-        parts.append(pd.DataFrame({"business_date": occurred.dt.strftime("%Y-%m-%d"), "event_type": etype,
-                                   "sku": x["sku"], "lot_code": x["lot_code"], "location_id": x[col],
-                                   "cases": sign * pd.to_numeric(x["cases"]), "lbs": sign * pd.to_numeric(x["lbs"])}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "business_date": occurred.dt.strftime("%Y-%m-%d"),
+                    "event_type": etype,
+                    "sku": x["sku"],
+                    "lot_code": x["lot_code"],
+                    "location_id": x[col],
+                    "cases": sign * pd.to_numeric(x["cases"]),
+                    "lbs": sign * pd.to_numeric(x["lbs"]),
+                }
+            )
+        )
     adj = adjustments(root)
     ok = adj.loc[adj["approved_by"].str.strip() != ""]
-    parts.append(pd.DataFrame({"business_date": ok["business_date"], "event_type": "MANUAL", "sku": ok["sku"],
-                               "lot_code": ok["lot_code"], "location_id": ok["location_id"],
-                               "cases": ok["cases"].str.replace(",", "").astype(float),
-                               "lbs": ok["lbs"].str.replace(",", "").astype(float)}))
+    parts.append(
+        pd.DataFrame(
+            {
+                "business_date": ok["business_date"],
+                "event_type": "MANUAL",
+                "sku": ok["sku"],
+                "lot_code": ok["lot_code"],
+                "location_id": ok["location_id"],
+                "cases": ok["cases"].str.replace(",", "").astype(float),
+                "lbs": ok["lbs"].str.replace(",", "").astype(float),
+            }
+        )
+    )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -171,8 +201,9 @@ def test_book_per_day_and_event_type_matches_the_files(sim):
     root, manifest = sim
     moves = book_from_files(root)
     wms = moves.loc[moves["event_type"] != "MANUAL"]
-    got = wms.groupby(["business_date", "event_type"]).agg(events=("cases", "size"), cases=("cases", "sum"),
-                                                           lbs=("lbs", "sum"))
+    got = wms.groupby(["business_date", "event_type"]).agg(
+        events=("cases", "size"), cases=("cases", "sum"), lbs=("lbs", "sum")
+    )
     claimed = {(d, e): v for d, s in manifest.days.items() for e, v in s["book"].items()}
     assert set(claimed) == set(got.index)
     for k, v in claimed.items():
@@ -200,8 +231,10 @@ def test_negative_balances_and_onhand_variances_are_exactly_the_injected_ones(si
     root, manifest = sim
     closing = closing_by_day(root, manifest)
     negatives = {(d, *k) for d, c in closing.items() for k in c.index[c["cases"] < 0]}
-    claimed = {(r["business_date"], r["sku"], r["lot_code"], r["location_id"])
-               for r in manifest.defects["negative_balances"]["keys"]}
+    claimed = {
+        (r["business_date"], r["sku"], r["lot_code"], r["location_id"])
+        for r in manifest.defects["negative_balances"]["keys"]
+    }
     assert negatives == claimed and len(claimed) >= 1
     variances = set()
     for f in feed_files(root, "legacy_warehouse/onhand", "onhand_*.csv"):
@@ -211,8 +244,10 @@ def test_negative_balances_and_onhand_variances_are_exactly_the_injected_ones(si
         both = book.join(snap, how="outer")
         diff = (both["cases"].fillna(0) - pd.to_numeric(both["on_hand_cases"]).fillna(0)).abs() > 0.001
         variances |= {(d, *k) for k in both.index[diff]}
-    claimed = {(r["snapshot_date"], r["sku"], r["lot_code"], r["location_id"])
-               for r in manifest.defects["onhand_variances"]["keys"]}
+    claimed = {
+        (r["snapshot_date"], r["sku"], r["lot_code"], r["location_id"])
+        for r in manifest.defects["onhand_variances"]["keys"]
+    }
     assert variances == claimed and len(claimed) >= 3
 
 
@@ -226,7 +261,9 @@ def test_final_row_counts_match_the_files(sim):
     assert manifest.tables["legacy_warehouse__shipments"]["final_rows"] == len(latest)
     assert manifest.tables["legacy_warehouse__shipments"]["void"] == int((latest["is_void"] == "Y").sum())
     assert manifest.tables["manual_adjustments__adjustments"]["final_rows"] == len(adjustments(root))
-    shipped = latest.assign(day=pd.to_datetime(latest["shipped_at"], format="%m/%d/%Y %H:%M:%S").dt.strftime("%Y-%m-%d"))
+    shipped = latest.assign(
+        day=pd.to_datetime(latest["shipped_at"], format="%m/%d/%Y %H:%M:%S").dt.strftime("%Y-%m-%d")
+    )
     for d, s in manifest.days.items():
         if "shipments" in s:  # business dates by wall time agree except across the DST night, which stays in-day
             assert s["shipments"]["lines"] == int((shipped["day"] == d).sum())
@@ -256,11 +293,14 @@ def test_defect_keys_match_the_files(sim):
     bad = lines["sku"].notna() & ~lines["sku"].isin(known)
     assert set(lines.loc[bad, "line_id"].astype(int)) == set(unknown["intake__donation_lines"])
     latest = ships.sort_values("file", kind="stable").drop_duplicates("shipment_line_id", keep="last")
-    assert set(latest.loc[~latest["sku"].isin(known), "shipment_line_id"]) == set(unknown["legacy_warehouse__shipments"])
+    assert set(latest.loc[~latest["sku"].isin(known), "shipment_line_id"]) == set(
+        unknown["legacy_warehouse__shipments"]
+    )
     tefap = pd.DataFrame([r for f in feed_files(root, "usda_tefap", "*.txt") for r in read_csv_rows(f, "utf-8", "|")])
     bad = (tefap["sku"] != "") & ~tefap["sku"].isin(known)
-    assert {(b, int(n)) for b, n in tefap.loc[bad, ["bol_number", "line_number"]].itertuples(index=False)} == \
-        {tuple(k) for k in unknown["usda_tefap__receipts"]}
+    assert {(b, int(n)) for b, n in tefap.loc[bad, ["bol_number", "line_number"]].itertuples(index=False)} == {
+        tuple(k) for k in unknown["usda_tefap__receipts"]
+    }
     # voided postings: U rows to VOID
     voids = txn.loc[(txn["Op"] == "U") & (txn["status"] == "VOID"), "txn_id"].astype(int)
     assert set(voids) == {r["voided_txn_id"] for r in d["void_postings"]["keys"]}
@@ -269,8 +309,9 @@ def test_defect_keys_match_the_files(sim):
     assert set(per_file[per_file > 1].index) == {r["shipment_line_id"] for r in d["resent_shipment_lines"]["keys"]}
     # receipts without intake / distributions without shipment lines
     received = set(txn.loc[txn["reference_type"] == "DONATION", "reference_id"])
-    assert received - set(dms(root, "intake__donations")["donation_id"]) == \
-        {r["donation_id"] for r in d["receipts_without_intake"]["keys"]}
+    assert received - set(dms(root, "intake__donations")["donation_id"]) == {
+        r["donation_id"] for r in d["receipts_without_intake"]["keys"]
+    }
     distributed = set(txn.loc[txn["reference_type"] == "SHIPMENT", "reference_id"])
     assert distributed - set(ships["shipment_line_id"]) == set(d["distributions_without_shipment"]["keys"])
     # TEFAP BOL lines are also WMS receipts
@@ -291,8 +332,11 @@ def test_replayed_and_late_files_are_what_the_manifest_says(sim):
         f = root / "sftp" / r["path"]
         mtime = datetime.utcfromtimestamp(f.stat().st_mtime)
         assert mtime.strftime("%Y-%m-%d %H:%M:%S") == r["actual_delivery"][:19]
-        assert (datetime.fromisoformat(r["actual_delivery"]) - datetime.fromisoformat(r["intended_delivery"])).days \
-            == r["days_late"] >= 1
+        assert (
+            (datetime.fromisoformat(r["actual_delivery"]) - datetime.fromisoformat(r["intended_delivery"])).days
+            == r["days_late"]
+            >= 1
+        )
 
 
 def test_autumn_repeated_hour_reads_back_by_the_contract_rule(sim):
@@ -325,10 +369,20 @@ def test_spring_change_writes_the_skipped_hour_as_the_contract_reads_it(tmp_path
 
 
 def test_no_defects_when_switched_off(tmp_path):
-    config = SimulationConfig(landing_root=tmp_path / "l", sftp_root=tmp_path / "s", start_date=date(2026, 11, 3),
-                              days=1, scale=0.005, seed=5, defects=DefectRates.none())
+    config = SimulationConfig(
+        landing_root=tmp_path / "l",
+        sftp_root=tmp_path / "s",
+        start_date=date(2026, 11, 3),
+        days=1,
+        scale=0.005,
+        seed=5,
+        defects=DefectRates.none(),
+    )
     manifest = simulate(config)
-    injected = {k: v["count"] for k, v in manifest.defects.items()
-                if k not in ("salvage_donation_lines", "unmapped_tefap_lines", "replayed_dms_files")}
+    injected = {
+        k: v["count"]
+        for k, v in manifest.defects.items()
+        if k not in ("salvage_donation_lines", "unmapped_tefap_lines", "replayed_dms_files")
+    }
     assert all(c == 0 for c in injected.values()), injected
     assert os.path.exists(config.manifest_file)

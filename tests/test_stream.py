@@ -14,6 +14,7 @@ import shutil
 from datetime import date
 
 import pytest
+from malformed_corpus import CORPUS
 
 from foodbank_platform import warehouse
 from foodbank_platform.formats import stream
@@ -22,22 +23,23 @@ from foodbank_platform.landing.store import LocalStore
 from foodbank_platform.simulator import SimulationConfig, simulate
 from foodbank_platform.sources import catalog
 
-from malformed_corpus import CORPUS
-
 NOTE = b'I,1,"leaking cans\nsee QA note",x\n'
 
 
-@pytest.mark.parametrize("data,delimiter,quote,expected", [
-    (b"a,b\n1,2\n3,4\n", ",", '"', True),
-    (b"a,b\n1," + b'"two\nlines"' + b"\n3,4\n", ",", '"', True),
-    (b'a,b\n1,"say ""hi""\nthere"\n', ",", '"', True),
-    (b"a,b\r\n1,2\r\n", ",", '"', False),  # DuckDB ends rows at \r too
-    (b"a,b\n1,2\n\n3,4\n", ",", '"', False),  # DuckDB skips empty lines silently
-    (b'a,b\n1,"two\n\nparagraphs"\n', ",", '"', True),  # an empty line inside a quoted note is data
-    (b'a,b\n5" pipe,1\n6" hose,2\n', ",", '"', False),  # inch marks: quotes not around whole fields
-    (b'a,b\n"x"y,1\n', ",", '"', False),
-    (b'a|b\n5" pipe|1\n', "|", "", True),  # TEFAP has no quoting: a quote is just a character
-])
+@pytest.mark.parametrize(
+    "data,delimiter,quote,expected",
+    [
+        (b"a,b\n1,2\n3,4\n", ",", '"', True),
+        (b"a,b\n1," + b'"two\nlines"' + b"\n3,4\n", ",", '"', True),
+        (b'a,b\n1,"say ""hi""\nthere"\n', ",", '"', True),
+        (b"a,b\r\n1,2\r\n", ",", '"', False),  # DuckDB ends rows at \r too
+        (b"a,b\n1,2\n\n3,4\n", ",", '"', False),  # DuckDB skips empty lines silently
+        (b'a,b\n1,"two\n\nparagraphs"\n', ",", '"', True),  # an empty line inside a quoted note is data
+        (b'a,b\n5" pipe,1\n6" hose,2\n', ",", '"', False),  # inch marks: quotes not around whole fields
+        (b'a,b\n"x"y,1\n', ",", '"', False),
+        (b'a|b\n5" pipe|1\n', "|", "", True),  # TEFAP has no quoting: a quote is just a character
+    ],
+)
 def test_streamable(data, delimiter, quote, expected):
     assert stream.streamable(data, delimiter, quote) is expected
 
@@ -57,11 +59,21 @@ def test_join_keeps_one_header_and_says_where_each_file_is():
 
 # --- the loader, on real DuckDB --------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory):
     root = tmp_path_factory.mktemp("stream")
-    simulate(SimulationConfig(landing_root=root / "landing", sftp_root=root / "sftp", start_date=date(2026, 11, 2),
-                              days=2, scale=0.02, seed=5, manifest_path=root / "manifest.json"))
+    simulate(
+        SimulationConfig(
+            landing_root=root / "landing",
+            sftp_root=root / "sftp",
+            start_date=date(2026, 11, 2),
+            days=2,
+            scale=0.02,
+            seed=5,
+            manifest_path=root / "manifest.json",
+        )
+    )
     store = LocalStore(root / "landing")
     for key, data, _ in CORPUS:
         store.write_bytes(key, data)
@@ -101,14 +113,15 @@ def _contents(con) -> dict:
     out = {}
     for t in catalog.TABLES:
         cols = [c for c in warehouse.existing_columns(con, f"raw.{t.raw_table}") if c not in ("_loaded_at", "_load_id")]
-        out[t.raw_table] = con.execute(
-            f"SELECT {', '.join(cols)} FROM raw.{t.raw_table} ORDER BY ALL").fetchall()
+        out[t.raw_table] = con.execute(f"SELECT {', '.join(cols)} FROM raw.{t.raw_table} ORDER BY ALL").fetchall()
     out["quarantine"] = con.execute(
         "SELECT source_table, landing_key, file_version, row_number, raw_text, reason FROM audit.quarantine "
-        "ORDER BY ALL").fetchall()
+        "ORDER BY ALL"
+    ).fetchall()
     out["ledger"] = con.execute(
         "SELECT file_identity, version, status, error, rows_read, rows_loaded, rows_quarantined FROM audit.file_ledger "
-        "ORDER BY ALL").fetchall()
+        "ORDER BY ALL"
+    ).fetchall()
     return out
 
 
@@ -119,8 +132,9 @@ def test_streamed_load_equals_file_by_file_load(landing, tmp_path, monkeypatch):
     assert not plain_calls
     got, expected = _contents(streamed), _contents(one_by_one)
     # The landing has multi-line notes and rejected rows in several files: the comparison means something.
-    notes = streamed.execute("SELECT count(*) FROM raw.wms__inventory_transactions "
-                             "WHERE reason_code LIKE '%' || chr(10) || '%'").fetchone()[0]
+    notes = streamed.execute(
+        "SELECT count(*) FROM raw.wms__inventory_transactions WHERE reason_code LIKE '%' || chr(10) || '%'"
+    ).fetchone()[0]
     assert notes > 0 and len(expected["quarantine"]) >= 10
     for name in expected:
         assert got[name] == expected[name], f"{name} differs between the streamed and the file-by-file load"

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from ui_browser import dagster_webserver, dismiss_welcome, ensure_chromium, foodbank_dev, headless_page
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -40,8 +39,14 @@ def webserver(tmp_path_factory):
 
 def _graph_x(page, label: str) -> float:
     """x of the group box in the lineage graph (the sidebar lists the same names further left)."""
-    boxes = [b for b in (page.get_by_text(label, exact=True).nth(i).bounding_box()
-                         for i in range(page.get_by_text(label, exact=True).count())) if b and b["height"] > 0]
+    boxes = [
+        b
+        for b in (
+            page.get_by_text(label, exact=True).nth(i).bounding_box()
+            for i in range(page.get_by_text(label, exact=True).count())
+        )
+        if b and b["height"] > 0
+    ]
     assert boxes, f"group {label!r} not shown"
     return max(b["x"] for b in boxes)
 
@@ -54,20 +59,30 @@ def test_ui_lineage_checks_automation_and_backfill(webserver):
         page.get_by_text("reconciliation", exact=True).last.wait_for()
         page.wait_for_timeout(1500)  # the graph lays itself out after the data arrives
         page.screenshot(path=str(ARTIFACTS / "ui-asset-graph.png"))
-        x = {g: _graph_x(page, g) for g in ["landing", "raw", "staging", "canonical", "marts", "reconciliation",
-                                            "finance"]}
+        x = {
+            g: _graph_x(page, g)
+            for g in ["landing", "raw", "staging", "canonical", "marts", "reconciliation", "finance"]
+        }
         assert x["landing"] < x["raw"] < x["staging"] < x["canonical"] < x["marts"], x
         assert x["canonical"] < x["reconciliation"] < x["finance"], x
 
-        for asset, check in [("canonical/inventory_events", "missing_skus"),
-                             ("reconciliation/inventory_daily_balance", "negative_balances"),
-                             ("raw/legacy_warehouse__shipments", "missing_files")]:
+        for asset, check in [
+            ("canonical/inventory_events", "missing_skus"),
+            ("reconciliation/inventory_daily_balance", "negative_balances"),
+            ("raw/legacy_warehouse__shipments", "missing_files"),
+        ]:
             page.goto(f"{base}/assets/{asset}?view=checks")
             page.get_by_text(check).first.wait_for()
 
         page.goto(base + "/automation")
-        for name in ["new_files_sensor", "late_data_sensor", "nightly_close_schedule", "expected_files_schedule",
-                     "check_alerts", "run_failure_alert"]:
+        for name in [
+            "new_files_sensor",
+            "late_data_sensor",
+            "nightly_close_schedule",
+            "expected_files_schedule",
+            "check_alerts",
+            "run_failure_alert",
+        ]:
             page.get_by_text(name, exact=True).first.wait_for()
         page.screenshot(path=str(ARTIFACTS / "ui-automation.png"))
 
@@ -108,8 +123,9 @@ def demo_home(tmp_path_factory):
     """`foodbank demo` in a bare shell into a fresh home: the state `make demo` leaves."""
     home = tmp_path_factory.mktemp("demo") / "foodbank"
     env = {"HOME": os.environ.get("HOME", "/root"), "PATH": "/usr/local/bin:/usr/bin:/bin", "FOODBANK_HOME": str(home)}
-    done = subprocess.run([str(Path(sys.executable).with_name("foodbank")), "demo"], env=env, capture_output=True,
-                          text=True, timeout=900)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("foodbank")), "demo"], env=env, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return home
 
@@ -119,8 +135,11 @@ def _sensor_ticks(dagster_home: Path) -> dict[str, list]:
 
     with DagsterInstance.from_config(str(dagster_home)) as instance:
         states = instance.all_instigator_state()
-        return {st.instigator_name: list(instance.get_ticks(st.instigator_origin_id, st.selector_id))
-                for st in states if st.instigator_name in SENSORS}
+        return {
+            st.instigator_name: list(instance.get_ticks(st.instigator_origin_id, st.selector_id))
+            for st in states
+            if st.instigator_name in SENSORS
+        }
 
 
 def _run_ids(dagster_home: Path) -> set[str]:

@@ -11,8 +11,10 @@ import pytest
 
 from foodbank_platform.defs.resources import WarehouseResource
 
-HOLD = ("import sys, time, duckdb; c = duckdb.connect(sys.argv[1]); c.execute('CREATE TABLE IF NOT EXISTS t (x INT)'); "
-        "print('locked', flush=True); time.sleep(float(sys.argv[2]))")
+HOLD = (
+    "import sys, time, duckdb; c = duckdb.connect(sys.argv[1]); c.execute('CREATE TABLE IF NOT EXISTS t (x INT)'); "
+    "print('locked', flush=True); time.sleep(float(sys.argv[2]))"
+)
 
 
 def hold(path, seconds):

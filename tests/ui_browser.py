@@ -20,8 +20,14 @@ from pathlib import Path
 from typing import Iterator
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def ensure_chromium() -> Path:
@@ -53,18 +59,29 @@ def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def dagster_webserver(dagster_home: Path, env: dict[str, str], log_path: Path,
-                      timeout: float = 180) -> Iterator[str]:
+def dagster_webserver(dagster_home: Path, env: dict[str, str], log_path: Path, timeout: float = 180) -> Iterator[str]:
     """`dagster-webserver -m foodbank_platform.definitions` on a free loopback port; yields its base URL."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     port = free_port()
     exe = Path(sys.executable).parent / "dagster-webserver"
-    cmd = [str(exe if exe.exists() else shutil.which("dagster-webserver")), "-h", "127.0.0.1", "-p", str(port),
-           "-m", "foodbank_platform.definitions"]
+    cmd = [
+        str(exe if exe.exists() else shutil.which("dagster-webserver")),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-m",
+        "foodbank_platform.definitions",
+    ]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, env={**os.environ, **env, "DAGSTER_HOME": str(dagster_home)},
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            env={**os.environ, **env, "DAGSTER_HOME": str(dagster_home)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(base + "/server_info", proc, timeout)
@@ -83,8 +100,11 @@ def foodbank_dev(foodbank_home: Path, log_path: Path, timeout: float = 180) -> I
     """`foodbank dev` (what `make dev` runs: webserver and daemon) in a bare shell on loopback, on the
     Dagster instance of `foodbank_home`; yields the base URL. Stops the whole process group after."""
     port = free_port()
-    env = {"HOME": os.environ.get("HOME", "/root"), "PATH": "/usr/local/bin:/usr/bin:/bin",
-           "FOODBANK_HOME": str(foodbank_home)}
+    env = {
+        "HOME": os.environ.get("HOME", "/root"),
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "FOODBANK_HOME": str(foodbank_home),
+    }
     cmd = [str(Path(sys.executable).with_name("foodbank")), "dev", "-h", "127.0.0.1", "-p", str(port)]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -23,8 +23,9 @@ def build_app(context: dict | None = None, outdir: str | None = None) -> tuple[c
     env = None
     if os.environ.get("CDK_DEFAULT_ACCOUNT"):
         env = cdk.Environment(account=os.environ["CDK_DEFAULT_ACCOUNT"], region=os.environ.get("CDK_DEFAULT_REGION"))
-    stack = FoodbankPlatformStack(app, STACK_NAME, env=env,
-                                  description="foodbank_platform: DMS, landing/archive, Dagster on ECS, alarms")
+    stack = FoodbankPlatformStack(
+        app, STACK_NAME, env=env, description="foodbank_platform: DMS, landing/archive, Dagster on ECS, alarms"
+    )
     cdk.Tags.of(app).add("project", "foodbank_platform")
     return app, stack
 

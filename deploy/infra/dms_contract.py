@@ -56,24 +56,28 @@ def table_mappings(system: str) -> dict:
     """
     rules: list[dict] = []
     for table in dms_tables(system):
-        rules.append({
-            "rule-type": "selection",
+        rules.append(
+            {
+                "rule-type": "selection",
+                "rule-id": str(len(rules) + 1),
+                "rule-name": f"include-{table.location}-{table.name}",
+                "object-locator": {"schema-name": table.location, "table-name": table.name},
+                "rule-action": "include",
+            }
+        )
+    rules.append(
+        {
+            "rule-type": "transformation",
             "rule-id": str(len(rules) + 1),
-            "rule-name": f"include-{table.location}-{table.name}",
-            "object-locator": {"schema-name": table.location, "table-name": table.name},
-            "rule-action": "include",
-        })
-    rules.append({
-        "rule-type": "transformation",
-        "rule-id": str(len(rules) + 1),
-        "rule-name": "add-dms-change-seq",
-        "rule-target": "column",
-        "object-locator": {"schema-name": "%", "table-name": "%"},
-        "rule-action": "add-column",
-        "value": CHANGE_SEQ_COLUMN,
-        "expression": CHANGE_SEQ_EXPRESSION,
-        "data-type": {"type": "string", "length": 50},
-    })
+            "rule-name": "add-dms-change-seq",
+            "rule-target": "column",
+            "object-locator": {"schema-name": "%", "table-name": "%"},
+            "rule-action": "add-column",
+            "value": CHANGE_SEQ_COLUMN,
+            "expression": CHANGE_SEQ_EXPRESSION,
+            "data-type": {"type": "string", "length": 50},
+        }
+    )
     return {"rules": rules}
 
 

@@ -18,11 +18,17 @@ import jinja2
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Placeholder values for the emulator and the tests; production passes real ones (deploy.yml).
-EXAMPLE_VARS = {"database": "FOODBANK", "landing_bucket": "foodbank-landing", "archive_bucket": "foodbank-archive",
-                "storage_role_arn": "arn:aws:iam::123456789012:role/foodbank-snowflake-storage"}
+EXAMPLE_VARS = {
+    "database": "FOODBANK",
+    "landing_bucket": "foodbank-landing",
+    "archive_bucket": "foodbank-archive",
+    "storage_role_arn": "arn:aws:iam::123456789012:role/foodbank-snowflake-storage",
+}
 EMULATOR_GAPS = re.compile(
     r"^(GRANT\b|(CREATE|ALTER) (WAREHOUSE|RESOURCE MONITOR|ROLE|STORAGE INTEGRATION|MASKING POLICY)\b"
-    r"|ALTER DATABASE \S+ SET\b|ALTER TABLE \S+ MODIFY COLUMN \S+ SET MASKING POLICY\b)", re.IGNORECASE)
+    r"|ALTER DATABASE \S+ SET\b|ALTER TABLE \S+ MODIFY COLUMN \S+ SET MASKING POLICY\b)",
+    re.IGNORECASE,
+)
 
 
 def version(path: Path) -> tuple[int, ...]:
@@ -63,8 +69,9 @@ def main() -> None:
     args = parser.parse_args()
     import snowflake.connector
 
-    connection = snowflake.connector.connect(account="fakesnow", user="fake", password="snow", host="localhost",
-                                             port=args.emulator_port, protocol="http")
+    connection = snowflake.connector.connect(
+        account="fakesnow", user="fake", password="snow", host="localhost", port=args.emulator_port, protocol="http"
+    )
     ran, skipped = apply_to_emulator(connection.cursor())
     print(f"applied {len(ran)} statements; {len(skipped)} account-level statements are emulator gaps")
 

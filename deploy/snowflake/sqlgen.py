@@ -66,27 +66,44 @@ def _cast(position: int, column: catalog.Column, table: catalog.SourceTable) -> 
     return f"{field}::{SNOWFLAKE_TYPES[column.type]}"
 
 
-def copy_into(table: catalog.SourceTable, file_key: str, *, stage_path: str, file_version: int,
-              file_checksum: str, load_id: str) -> str:
+def copy_into(
+    table: catalog.SourceTable, file_key: str, *, stage_path: str, file_version: int, file_checksum: str, load_id: str
+) -> str:
     """`COPY INTO raw.<table>` for one landed file: positional fields cast to the raw types, plus lineage.
 
     `stage_path` is the file's folder below the `@raw.landing` stage, `file_key` its name in that folder.
     """
     own = (catalog.DMS_META if table.is_dms else ()) + table.columns
     fields = [_cast(i, c, table) for i, c in enumerate(own, start=1)]
-    lineage = ["METADATA$FILENAME", str(int(file_version)), _literal(file_checksum), "METADATA$FILE_ROW_NUMBER",
-               "SYSDATE()", _literal(load_id)]
+    lineage = [
+        "METADATA$FILENAME",
+        str(int(file_version)),
+        _literal(file_checksum),
+        "METADATA$FILE_ROW_NUMBER",
+        "SYSDATE()",
+        _literal(load_id),
+    ]
     columns = ", ".join(name for name, _ in raw_columns(table))
     select = ",\n    ".join(fields + lineage)
-    return (f"COPY INTO raw.{table.raw_table} ({columns})\n"
-            f"FROM (SELECT\n    {select}\n  FROM @raw.landing/{stage_path.strip('/')}/)\n"
-            f"FILES = ({_literal(file_key)})\n"
-            f"FILE_FORMAT = (FORMAT_NAME = '{FILE_FORMATS[table.format]}')\n"
-            f"ON_ERROR = ABORT_STATEMENT")
+    return (
+        f"COPY INTO raw.{table.raw_table} ({columns})\n"
+        f"FROM (SELECT\n    {select}\n  FROM @raw.landing/{stage_path.strip('/')}/)\n"
+        f"FILES = ({_literal(file_key)})\n"
+        f"FILE_FORMAT = (FORMAT_NAME = '{FILE_FORMATS[table.format]}')\n"
+        f"ON_ERROR = ABORT_STATEMENT"
+    )
 
 
-def load_file_transaction(table: catalog.SourceTable, file_key: str, *, stage_path: str, file_version: int,
-                          file_checksum: str, size_bytes: int, load_id: str) -> list[str]:
+def load_file_transaction(
+    table: catalog.SourceTable,
+    file_key: str,
+    *,
+    stage_path: str,
+    file_version: int,
+    file_checksum: str,
+    size_bytes: int,
+    load_id: str,
+) -> list[str]:
     """The statements of one file's load: the rows and their ledger entry commit together or not at all."""
     landing_key = f"{stage_path.strip('/')}/{file_key}"
     ledger = (
@@ -96,9 +113,21 @@ def load_file_transaction(table: catalog.SourceTable, file_key: str, *, stage_pa
         f"SELECT {_literal(table.raw_table)}, {_literal(identity(landing_key))}, {_literal(landing_key)}, "
         f"{int(file_version)}, {_literal(file_checksum)}, {int(size_bytes)}, SYSDATE(), SYSDATE(), 'loaded', "
         f"COUNT(*), COUNT(*), 0, 0, {_literal(load_id)}, SYSDATE()\n"
-        f"FROM raw.{table.raw_table} WHERE _load_id = {_literal(load_id)}")
-    return ["BEGIN", copy_into(table, file_key, stage_path=stage_path, file_version=file_version,
-                               file_checksum=file_checksum, load_id=load_id), ledger, "COMMIT"]
+        f"FROM raw.{table.raw_table} WHERE _load_id = {_literal(load_id)}"
+    )
+    return [
+        "BEGIN",
+        copy_into(
+            table,
+            file_key,
+            stage_path=stage_path,
+            file_version=file_version,
+            file_checksum=file_checksum,
+            load_id=load_id,
+        ),
+        ledger,
+        "COMMIT",
+    ]
 
 
 def _literal(value: str) -> str:

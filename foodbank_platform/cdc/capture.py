@@ -66,6 +66,7 @@ def _qualified(t: SourceTable) -> str:
 
 # --- setup --------------------------------------------------------------------------------------
 
+
 def ensure_publication(dsn: str, publication: str, tables: list[SourceTable]) -> None:
     with psycopg2.connect(dsn) as con, con.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_publication WHERE pubname = %s", (publication,))
@@ -90,6 +91,7 @@ def _drop_slot(dsn: str, slot: str) -> None:
 
 # --- full load ----------------------------------------------------------------------------------
 
+
 def server_clock(dsn: str) -> datetime:
     with psycopg2.connect(dsn) as con, con.cursor() as cur:
         cur.execute("SELECT clock_timestamp()")
@@ -98,8 +100,9 @@ def server_clock(dsn: str) -> datetime:
     return now
 
 
-def full_load(dsn: str, snapshot: str, as_of: datetime, store: LandingStore, tables: list[SourceTable],
-              report: CaptureReport) -> None:
+def full_load(
+    dsn: str, snapshot: str, as_of: datetime, store: LandingStore, tables: list[SourceTable], report: CaptureReport
+) -> None:
     """Copy every table as of `snapshot` into LOAD files (Op=I, no change sequence).
 
     `dms_commit_ts` of the copied rows is `as_of`, the server's clock just before the slot was
@@ -142,6 +145,7 @@ def _load_table(con, t: SourceTable, as_of: datetime, store: LandingStore, repor
 
 # --- change stream ------------------------------------------------------------------------------
 
+
 class _Changes:
     """Decoded changes waiting to be written, and the LSN that is safe to acknowledge once they are."""
 
@@ -168,7 +172,8 @@ class _Changes:
         values = [pg_value(c.type, v) for c, v in zip(t.columns, change.values)]
         values += [None] * (len(t.columns) - len(values))
         self.buffer[t.raw_table].append(
-            (change.op, self.tx.commit_ts, change_seq(self.tx.final_lsn, change_lsn), *values))
+            (change.op, self.tx.commit_ts, change_seq(self.tx.final_lsn, change_lsn), *values)
+        )
 
     @property
     def idle(self) -> bool:
@@ -197,10 +202,17 @@ def _unused_key(store: LandingStore, t: SourceTable, commit_date: datetime) -> s
     return key
 
 
-def run_capture(dsn: str, slot: str, publication: str, store: LandingStore,
-                tables: list[SourceTable] | None = None, file_seconds: float = 60.0,
-                stop_after: float | None = None, until_lsn: str | None = None,
-                stop: threading.Event | None = None) -> CaptureReport:
+def run_capture(
+    dsn: str,
+    slot: str,
+    publication: str,
+    store: LandingStore,
+    tables: list[SourceTable] | None = None,
+    file_seconds: float = 60.0,
+    stop_after: float | None = None,
+    until_lsn: str | None = None,
+    stop: threading.Event | None = None,
+) -> CaptureReport:
     """Full load (when needed), then stream changes into DMS files until told to stop.
 
     Stops after `stop_after` seconds, once everything up to `until_lsn` is written and
@@ -211,11 +223,13 @@ def run_capture(dsn: str, slot: str, publication: str, store: LandingStore,
     ensure_publication(dsn, publication, tables)
     missing_load = [t for t in tables if not store.exists(load_key(t, 1))]
     if missing_load and _slot_exists(dsn, slot):
-        log.warning("slot %s exists but %s lack a full load: reloading all tables", slot,
-                    ", ".join(t.raw_table for t in missing_load))
+        log.warning(
+            "slot %s exists but %s lack a full load: reloading all tables",
+            slot,
+            ", ".join(t.raw_table for t in missing_load),
+        )
         _drop_slot(dsn, slot)
-    repl = psycopg2.connect(dsn, connection_factory=psycopg2.extras.LogicalReplicationConnection,
-                            options=SESSION)
+    repl = psycopg2.connect(dsn, connection_factory=psycopg2.extras.LogicalReplicationConnection, options=SESSION)
     try:
         cur = repl.cursor()
         if missing_load:
@@ -224,10 +238,19 @@ def run_capture(dsn: str, slot: str, publication: str, store: LandingStore,
             _, consistent_point, snapshot, _ = cur.fetchone()
             log.info("slot %s created at %s", slot, consistent_point)
             full_load(dsn, snapshot, as_of, store, tables, report)  # the snapshot lives until the next command
-        cur.start_replication(slot_name=slot, decode=False,
-                              options={"proto_version": "1", "publication_names": publication})
-        _stream(cur, store, tables, file_seconds, report, _deadline(stop_after),
-                lsn_to_int(until_lsn) if until_lsn else None, stop or threading.Event())
+        cur.start_replication(
+            slot_name=slot, decode=False, options={"proto_version": "1", "publication_names": publication}
+        )
+        _stream(
+            cur,
+            store,
+            tables,
+            file_seconds,
+            report,
+            _deadline(stop_after),
+            lsn_to_int(until_lsn) if until_lsn else None,
+            stop or threading.Event(),
+        )
     finally:
         repl.close()
     return report

@@ -20,7 +20,7 @@ COMMIT_DIGITS, CHANGE_DIGITS = 20, 15  # 20 digits hold any 64-bit LSN; 15 hold 
 
 
 def change_seq(commit_lsn: int, change_lsn: int) -> str:
-    if change_lsn >= 10 ** CHANGE_DIGITS:
+    if change_lsn >= 10**CHANGE_DIGITS:
         raise OverflowError(f"change LSN {change_lsn} does not fit the 15-digit half of dms_change_seq")
     return f"{commit_lsn:0{COMMIT_DIGITS}d}{change_lsn:0{CHANGE_DIGITS}d}"
 

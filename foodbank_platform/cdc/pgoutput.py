@@ -72,7 +72,7 @@ class _Reader:
 
     def string(self) -> str:
         end = self.data.index(b"\0", self.pos)
-        value = self.data[self.pos:end].decode("utf-8")
+        value = self.data[self.pos : end].decode("utf-8")
         self.pos = end + 1
         return value
 
@@ -89,7 +89,7 @@ class _Reader:
                 raise UnchangedToast("an UPDATE omitted an unchanged TOASTed value")
             else:  # 't' text (pgoutput without binary=true never sends 'b')
                 length = self.take("!i")
-                values.append(self.data[self.pos:self.pos + length].decode("utf-8"))
+                values.append(self.data[self.pos : self.pos + length].decode("utf-8"))
                 self.pos += length
         return tuple(values)
 

@@ -11,8 +11,17 @@ is not repeated every minute, and a new failure after a recovery is announced ag
 
 import json
 
-from dagster import (AssetCheckKey, AssetKey, ConfigurableResource, DefaultSensorStatus, RunFailureSensorContext,
-                     SensorEvaluationContext, SkipReason, run_failure_sensor, sensor)
+from dagster import (
+    AssetCheckKey,
+    AssetKey,
+    ConfigurableResource,
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    SensorEvaluationContext,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
 from dagster._core.definitions.freshness import FreshnessState
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
@@ -26,8 +35,10 @@ class AlertsResource(ConfigurableResource):
     sns_topic_arn: str | None = None
 
     def notifier(self) -> alerts.FanOut:
-        env = {"FOODBANK_ALERT_WEBHOOK_URL": self.webhook_url or "",
-               "FOODBANK_ALERT_SNS_TOPIC_ARN": self.sns_topic_arn or ""}
+        env = {
+            "FOODBANK_ALERT_WEBHOOK_URL": self.webhook_url or "",
+            "FOODBANK_ALERT_SNS_TOPIC_ARN": self.sns_topic_arn or "",
+        }
         return alerts.from_environment(env)
 
 
@@ -38,25 +49,36 @@ def alert_for(key: AssetCheckKey, record, kind: str) -> alerts.Alert:
     failed = metadata.get("failed_rows")
     detail = f"{failed} finding(s) in {metadata.get('findings_table')}" if failed is not None else ""
     return alerts.Alert(
-        title=f"check {key.name} failed", severity=severity, subject=key.asset_key.to_user_string(),
-        detail=detail, kind=kind,
+        title=f"check {key.name} failed",
+        severity=severity,
+        subject=key.asset_key.to_user_string(),
+        detail=detail,
+        kind=kind,
         facts={"run_id": record.run_id, "partition": record.partition, "evaluation_id": record.id},
     )
 
 
 def freshness_alert(key: AssetKey, record) -> alerts.Alert:
     return alerts.Alert(
-        title="freshness SLA missed", severity="ERROR", subject=key.to_user_string(),
+        title="freshness SLA missed",
+        severity="ERROR",
+        subject=key.to_user_string(),
         detail=f"freshness state {record.freshness_state.value} since {record.updated_at.isoformat()}",
-        kind="freshness", facts={"updated_at": record.updated_at.isoformat()},
+        kind="freshness",
+        facts={"updated_at": record.updated_at.isoformat()},
     )
 
 
-def build_check_alert_sensor(check_keys_by_kind: dict[str, list[AssetCheckKey]],
-                             freshness_keys: list[AssetKey] = (), name: str = "check_alerts"):
-    @sensor(name=name, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
-            description="Announces each new failed evaluation of a blocking check, and each asset whose "
-                        "freshness policy (SLA) turns to FAIL.")
+def build_check_alert_sensor(
+    check_keys_by_kind: dict[str, list[AssetCheckKey]], freshness_keys: list[AssetKey] = (), name: str = "check_alerts"
+):
+    @sensor(
+        name=name,
+        minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Announces each new failed evaluation of a blocking check, and each asset whose "
+        "freshness policy (SLA) turns to FAIL.",
+    )
     def _alerts(context: SensorEvaluationContext, alerting: AlertsResource):
         announced: dict[str, int | str] = json.loads(context.cursor) if context.cursor else {}
         notifier = alerting.notifier()
@@ -87,11 +109,20 @@ def build_check_alert_sensor(check_keys_by_kind: dict[str, list[AssetCheckKey]],
     return _alerts
 
 
-@run_failure_sensor(name="run_failure_alert", default_status=DefaultSensorStatus.RUNNING,
-                    description="Announces every failed run (webhook and SNS) with its job, partition and error.")
+@run_failure_sensor(
+    name="run_failure_alert",
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Announces every failed run (webhook and SNS) with its job, partition and error.",
+)
 def run_failure_alert(context: RunFailureSensorContext, alerting: AlertsResource):
     run = context.dagster_run
-    alerting.notifier().send(alerts.Alert(
-        title=f"run of {run.job_name} failed", severity="ERROR", subject=run.job_name,
-        detail=(context.failure_event.message or "")[:500], kind="run_failure",
-        facts={"run_id": run.run_id, "partition": run.tags.get("dagster/partition")}))
+    alerting.notifier().send(
+        alerts.Alert(
+            title=f"run of {run.job_name} failed",
+            severity="ERROR",
+            subject=run.job_name,
+            detail=(context.failure_event.message or "")[:500],
+            kind="run_failure",
+            facts={"run_id": run.run_id, "partition": run.tags.get("dagster/partition")},
+        )
+    )

@@ -26,9 +26,21 @@ import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dagster import (AssetKey, AssetObservation, AssetSelection, DefaultScheduleStatus, DefaultSensorStatus, RunRequest,
-                     ScheduleEvaluationContext, SensorEvaluationContext, SensorResult, SkipReason,
-                     define_asset_job, schedule, sensor)
+from dagster import (
+    AssetKey,
+    AssetObservation,
+    AssetSelection,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    define_asset_job,
+    schedule,
+    sensor,
+)
 
 from .. import watch
 from ..sources import catalog
@@ -41,35 +53,55 @@ from .resources import LandingResource, SftpResource, WarehouseBusy, WarehouseRe
 OPERATIONS_TAGS = {"foodbank/path": "operations"}
 NIGHTLY_TAGS = {"foodbank/path": "nightly", "dagster/retry_on_asset_or_op_failure": "false"}
 
-operations_selection = (AssetSelection.assets(*ingest.landing_assets, *ingest.raw_assets, transform.dbt_operations)
-                        - AssetSelection.checks(quality.missing_files))
+operations_selection = AssetSelection.assets(
+    *ingest.landing_assets, *ingest.raw_assets, transform.dbt_operations
+) - AssetSelection.checks(quality.missing_files)
 nightly_selection = AssetSelection.assets(transform.dbt_reconciliation, transform.dbt_finance)
 
 operations_refresh = define_asset_job(
-    "operations_refresh", selection=operations_selection, tags=OPERATIONS_TAGS,
-    description="10-minute path: pull and load new files, rebuild the operations models, run their checks.")
+    "operations_refresh",
+    selection=operations_selection,
+    tags=OPERATIONS_TAGS,
+    description="10-minute path: pull and load new files, rebuild the operations models, run their checks.",
+)
 
 nightly_close = define_asset_job(  # partitioned by business day, as its assets are
-    "nightly_close", selection=nightly_selection, tags=NIGHTLY_TAGS,
+    "nightly_close",
+    selection=nightly_selection,
+    tags=NIGHTLY_TAGS,
     description="Finance-grade close of one business day (or a range, as one run): reconciliations, "
-                "then the finance marts unless a blocking check fails.")
+    "then the finance marts unless a blocking check fails.",
+)
 
 expected_files = define_asset_job(
-    "expected_files", selection=AssetSelection.checks(quality.missing_files), tags=OPERATIONS_TAGS,
-    description="Files expected but missing: shipments every 45 minutes in shipping hours, on-hand by 03:00.")
+    "expected_files",
+    selection=AssetSelection.checks(quality.missing_files),
+    tags=OPERATIONS_TAGS,
+    description="Files expected but missing: shipments every 45 minutes in shipping hours, on-hand by 03:00.",
+)
 
-@schedule(job=nightly_close, cron_schedule="15 3 * * *", execution_timezone=transform.PACIFIC,
-          default_status=DefaultScheduleStatus.RUNNING,
-          description="03:15 Pacific: close the previous business day (reconciliations, then finance).")
+
+@schedule(
+    job=nightly_close,
+    cron_schedule="15 3 * * *",
+    execution_timezone=transform.PACIFIC,
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="03:15 Pacific: close the previous business day (reconciliations, then finance).",
+)
 def nightly_close_schedule(context: ScheduleEvaluationContext):
-    yesterday = (context.scheduled_execution_time.astimezone(ZoneInfo(transform.PACIFIC)).date()
-                 - timedelta(days=1)).isoformat()
+    yesterday = (
+        context.scheduled_execution_time.astimezone(ZoneInfo(transform.PACIFIC)).date() - timedelta(days=1)
+    ).isoformat()
     return RunRequest(run_key=f"nightly-{yesterday}", partition_key=yesterday)
 
 
-@schedule(job=expected_files, cron_schedule="*/15 * * * *", execution_timezone=transform.PACIFIC,
-          default_status=DefaultScheduleStatus.RUNNING,
-          description="Every 15 minutes: evaluate the missing-files check at the tick's time.")
+@schedule(
+    job=expected_files,
+    cron_schedule="*/15 * * * *",
+    execution_timezone=transform.PACIFIC,
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Every 15 minutes: evaluate the missing-files check at the tick's time.",
+)
 def expected_files_schedule(context: ScheduleEvaluationContext):
     tick = context.scheduled_execution_time.isoformat()
     return RunRequest(run_key=f"expected-files-{tick}", tags={"foodbank/as_of": tick})
@@ -95,23 +127,29 @@ def files_run_request(fresh: dict[str, list[watch.Seen]], as_of_date: str | None
     if as_of_date:
         tags["foodbank/as_of_date"] = as_of_date
     keys = keys + _operations_keys()
-    return RunRequest(run_key=watch.run_key(fresh), asset_selection=keys, asset_check_keys=_checks_for(keys),
-                      tags=tags)
+    return RunRequest(run_key=watch.run_key(fresh), asset_selection=keys, asset_check_keys=_checks_for(keys), tags=tags)
 
 
 def list_new_files(landing: LandingResource, sftp: SftpResource, now: float) -> dict[str, list[watch.Seen]]:
     store, source = landing.store(), sftp.source()
     try:
-        return {t.raw_table: (watch.list_landing(store, t) if t.is_dms else watch.list_sftp_ready(source, t, now))
-                for t in catalog.TABLES}
+        return {
+            t.raw_table: (watch.list_landing(store, t) if t.is_dms else watch.list_sftp_ready(source, t, now))
+            for t in catalog.TABLES
+        }
     finally:
         source.close()
 
 
-@sensor(job=operations_refresh, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
-        description="New DMS files in landing or ready SFTP files → load them and refresh the operations models.")
-def new_files_sensor(context: SensorEvaluationContext, landing: LandingResource, sftp: SftpResource,
-                     warehouse: WarehouseResource):
+@sensor(
+    job=operations_refresh,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="New DMS files in landing or ready SFTP files → load them and refresh the operations models.",
+)
+def new_files_sensor(
+    context: SensorEvaluationContext, landing: LandingResource, sftp: SftpResource, warehouse: WarehouseResource
+):
     cursor = json.loads(context.cursor) if context.cursor else {}
     fresh, advanced = watch.new_files(list_new_files(landing, sftp, time.time()), cursor)
     if not fresh:
@@ -122,10 +160,18 @@ def new_files_sensor(context: SensorEvaluationContext, landing: LandingResource,
     except WarehouseBusy:  # a run holds the warehouse: keep the cursor, look again next time
         return SkipReason("warehouse busy; new files are looked at again on the next tick")
     cursor_json = json.dumps(advanced, sort_keys=True)
-    arrivals = [AssetObservation(ingest.landing_key(catalog.table(t)),
-                                 metadata={"files_arrived": len(files), "bytes_arrived": sum(f.size for f in files),
-                                           "newest_file": max(files, key=lambda f: f.mtime).key})
-                for t, files in sorted(fresh.items()) if catalog.table(t).is_dms]
+    arrivals = [
+        AssetObservation(
+            ingest.landing_key(catalog.table(t)),
+            metadata={
+                "files_arrived": len(files),
+                "bytes_arrived": sum(f.size for f in files),
+                "newest_file": max(files, key=lambda f: f.mtime).key,
+            },
+        )
+        for t, files in sorted(fresh.items())
+        if catalog.table(t).is_dms
+    ]
     if not fresh:
         return SensorResult(cursor=cursor_json, skip_reason="every new file is already in the ledger")
     return SensorResult(run_requests=[files_run_request(fresh)], cursor=cursor_json, asset_events=arrivals)
@@ -140,8 +186,12 @@ def published_days(instance) -> set[str]:
     return set(instance.get_materialized_partitions(key))
 
 
-@sensor(job=nightly_close, minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING,
-        description="Rows loaded for an already-published business day → re-run that day's close.")
+@sensor(
+    job=nightly_close,
+    minimum_interval_seconds=300,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Rows loaded for an already-published business day → re-run that day's close.",
+)
 def late_data_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
     try:
         with warehouse.read() as con:
@@ -149,15 +199,19 @@ def late_data_sensor(context: SensorEvaluationContext, warehouse: WarehouseResou
                 return SkipReason("no warehouse yet")
             if not context.cursor:  # the first look: what is loaded already is not late, start from here
                 mark = watch.latest_load(con)
-                return SensorResult(cursor=mark.isoformat() if mark else None,
-                                    skip_reason="started from the ledger's latest load")
+                return SensorResult(
+                    cursor=mark.isoformat() if mark else None, skip_reason="started from the ledger's latest load"
+                )
             days, new_mark = watch.touched_business_dates(con, datetime.fromisoformat(context.cursor))
     except WarehouseBusy as e:  # a run holds the warehouse: look again next time
         return SkipReason(f"warehouse busy: {e}")
     closed = published_days(context.instance)
     reopen = [d.isoformat() for d in days if d.isoformat() in closed and d < today_pacific()]
-    requests = [RunRequest(partition_key=d, run_key=f"late-{d}-{new_mark.isoformat()}",
-                           tags={"foodbank/reason": "late_data"}) for d in reopen]
+    requests = [
+        RunRequest(partition_key=d, run_key=f"late-{d}-{new_mark.isoformat()}", tags={"foodbank/reason": "late_data"})
+        for d in reopen
+    ]
     cursor = new_mark.isoformat() if new_mark else context.cursor
-    return SensorResult(run_requests=requests, cursor=cursor,
-                        skip_reason=None if requests else "no late rows for a published day")
+    return SensorResult(
+        run_requests=requests, cursor=cursor, skip_reason=None if requests else "no late rows for a published day"
+    )

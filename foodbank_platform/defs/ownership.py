@@ -26,9 +26,13 @@ def with_code_references(assets: Sequence) -> Sequence:
     if not git_url:
         return assets
     return link_code_references_to_git(
-        assets, git_url=git_url, git_branch=os.environ.get("FOODBANK_GIT_REF", "main"),
-        file_path_mapping=AnchorBasedFilePathMapping(local_file_anchor=PACKAGE_DIR.parent,
-                                                     file_anchor_path_in_repository=""))
+        assets,
+        git_url=git_url,
+        git_branch=os.environ.get("FOODBANK_GIT_REF", "main"),
+        file_path_mapping=AnchorBasedFilePathMapping(
+            local_file_anchor=PACKAGE_DIR.parent, file_anchor_path_in_repository=""
+        ),
+    )
 
 
 def dbt_docs_url(unique_id: str) -> str:

@@ -11,9 +11,19 @@ schedule's tick), so a replayed tick gives the same answer.
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey,
-                     Backoff, ConfigurableResource, MetadataValue, RetryPolicy, asset_check,
-                     multi_asset_check)
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    Backoff,
+    ConfigurableResource,
+    MetadataValue,
+    RetryPolicy,
+    asset_check,
+    multi_asset_check,
+)
 
 from .. import quality
 from ..quality import Check, Outcome
@@ -30,8 +40,9 @@ def _key(schema_table: tuple[str, str]) -> AssetKey:
     return AssetKey(list(schema_table))
 
 
-def _result(outcome: Outcome, asset_key: AssetKey | None = None, count: int | None = None,
-            examples: list | None = None) -> AssetCheckResult:
+def _result(
+    outcome: Outcome, asset_key: AssetKey | None = None, count: int | None = None, examples: list | None = None
+) -> AssetCheckResult:
     n = outcome.failed_rows if count is None else count
     shown = Outcome(outcome.check, n, outcome.columns, outcome.examples if examples is None else examples)
     return AssetCheckResult(
@@ -74,13 +85,17 @@ def row_check(check: Check):
     """A rule whose findings all concern one asset."""
 
     @asset_check(
-        asset=_key(check.asset), name=check.name, description=check.description,
-        blocking=check.blocks_finance, additional_deps=[_key(r) for r in check.reads],
+        asset=_key(check.asset),
+        name=check.name,
+        description=check.description,
+        blocking=check.blocks_finance,
+        additional_deps=[_key(r) for r in check.reads],
         retry_policy=CHECK_RETRY,
         metadata={"severity": check.severity, "findings_table": check.table},
     )
-    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
-               dq: QualityResource) -> AssetCheckResult:
+    def _check(
+        context: AssetCheckExecutionContext, warehouse: WarehouseResource, dq: QualityResource
+    ) -> AssetCheckResult:
         start, end = _day_range(context) if check.partitioned else (None, None)
         with warehouse.connect() as con:
             outcome = quality.evaluate(con, check, start, end, dq.tolerance(check))
@@ -103,16 +118,23 @@ def _split(con, outcome: Outcome, column: str, value_by_key: dict) -> list[Asset
 
 def per_table_check(check: Check):
     """A ledger-level rule shown once per raw table, evaluated in one query."""
-    specs = [AssetCheckSpec(name=check.name, asset=raw_key(t), description=check.description,
-                            metadata={"severity": check.severity, "findings_table": check.table})
-             for t in catalog.TABLES]
+    specs = [
+        AssetCheckSpec(
+            name=check.name,
+            asset=raw_key(t),
+            description=check.description,
+            metadata={"severity": check.severity, "findings_table": check.table},
+        )
+        for t in catalog.TABLES
+    ]
 
     @multi_asset_check(specs=specs, name=check.name, can_subset=True, retry_policy=CHECK_RETRY)
     def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
         with warehouse.connect() as con:
             outcome = quality.evaluate(con, check)
-            yield from _split(con, outcome, "source_table",
-                              {k: k.asset_key.path[-1] for k in context.selected_asset_check_keys})
+            yield from _split(
+                con, outcome, "source_table", {k: k.asset_key.path[-1] for k in context.selected_asset_check_keys}
+            )
 
     return _check
 
@@ -130,11 +152,19 @@ ONHAND_KEY = raw_key(catalog.table("legacy_warehouse__onhand"))
 
 
 @multi_asset_check(
-    specs=[AssetCheckSpec(name="missing_files", asset=SHIPMENTS_KEY,
-                          description="No shipments file for more than 45 minutes in shipping hours (06-18 Pacific)."),
-           AssetCheckSpec(name="missing_files", asset=ONHAND_KEY,
-                          description="No on-hand snapshot for day D by 03:00 Pacific on D+1.")],
-    name="missing_files", can_subset=True, retry_policy=CHECK_RETRY,
+    specs=[
+        AssetCheckSpec(
+            name="missing_files",
+            asset=SHIPMENTS_KEY,
+            description="No shipments file for more than 45 minutes in shipping hours (06-18 Pacific).",
+        ),
+        AssetCheckSpec(
+            name="missing_files", asset=ONHAND_KEY, description="No on-hand snapshot for day D by 03:00 Pacific on D+1."
+        ),
+    ],
+    name="missing_files",
+    can_subset=True,
+    retry_policy=CHECK_RETRY,
 )
 def missing_files(context: AssetCheckExecutionContext, warehouse: WarehouseResource, sftp: SftpResource):
     as_of = as_of_pacific(context)
@@ -149,9 +179,11 @@ def legacy_deliveries(sftp: SftpResource) -> list[tuple[str, datetime]]:
     """(name, Pacific delivery time) of the legacy warehouse's files, from the SFTP server's listing."""
     source = sftp.source()
     try:
-        return [(f.name, datetime.fromtimestamp(f.mtime, ZoneInfo(PACIFIC)).replace(tzinfo=None))
-                for key in (SHIPMENTS_KEY, ONHAND_KEY)
-                for f in source.list(catalog.table(key.path[-1]).sftp_folder)]
+        return [
+            (f.name, datetime.fromtimestamp(f.mtime, ZoneInfo(PACIFIC)).replace(tzinfo=None))
+            for key in (SHIPMENTS_KEY, ONHAND_KEY)
+            for f in source.list(catalog.table(key.path[-1]).sftp_folder)
+        ]
     finally:
         source.close()
 

@@ -23,8 +23,17 @@ import json
 from datetime import date, timedelta
 from typing import Any, Mapping
 
-from dagster import (AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, Backoff, DailyPartitionsDefinition,
-                     FreshnessPolicy, MetadataValue, RetryPolicy)
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
+    Backoff,
+    DailyPartitionsDefinition,
+    FreshnessPolicy,
+    MetadataValue,
+    RetryPolicy,
+)
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from .. import settings as fb_settings
@@ -38,15 +47,16 @@ PACIFIC = "America/Los_Angeles"
 
 # One partition per Pacific business day from the go-live day (FOODBANK_FIRST_BUSINESS_DAY), so the UI
 # lists the days the platform closes and not months of empty ones before it.
-business_days = DailyPartitionsDefinition(start_date=fb_settings.load().first_business_day.isoformat(),
-                                          timezone=PACIFIC)
+business_days = DailyPartitionsDefinition(
+    start_date=fb_settings.load().first_business_day.isoformat(), timezone=PACIFIC
+)
 
-OPERATIONS_FRESHNESS = FreshnessPolicy.time_window(fail_window=timedelta(minutes=10),
-                                                   warn_window=timedelta(minutes=7))
+OPERATIONS_FRESHNESS = FreshnessPolicy.time_window(fail_window=timedelta(minutes=10), warn_window=timedelta(minutes=7))
 # "Reconciled tables for day D by 06:00 on D+1": at each 06:00 Pacific the table must have been
 # materialised since midnight (the nightly run starts at 03:15).
-NIGHTLY_FRESHNESS = FreshnessPolicy.cron(deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=6),
-                                         timezone=PACIFIC)
+NIGHTLY_FRESHNESS = FreshnessPolicy.cron(
+    deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=6), timezone=PACIFIC
+)
 
 # Warehouse lock contention and a dbt process killed by the host are worth another try; a model bug is
 # not, but three tries cost little next to a missed 06:00.
@@ -78,12 +88,16 @@ class FoodbankTranslator(DagsterDbtTranslator):
 
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         # The model's own words; dagster-dbt's fallback is the raw SQL, which the UI shows as text.
-        return dbt_resource_props.get("description") or f"dbt {dbt_resource_props['resource_type']} " \
-                                                        f"{dbt_resource_props['name']}"
+        return (
+            dbt_resource_props.get("description")
+            or f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"
+        )
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
-        return {**super().get_metadata(dbt_resource_props),
-                "dbt_docs": MetadataValue.url(dbt_docs_url(dbt_resource_props["unique_id"]))}
+        return {
+            **super().get_metadata(dbt_resource_props),
+            "dbt_docs": MetadataValue.url(dbt_docs_url(dbt_resource_props["unique_id"])),
+        }
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project).replace_attributes(owners=OWNERS)
@@ -93,17 +107,24 @@ class FoodbankTranslator(DagsterDbtTranslator):
         if is_finance(props):
             # The finance marts wait for every reconciliation of their day: that is where the blocking
             # checks sit, whichever reconciliation a mart happens to read.
-            gates = [AssetKey(["reconciliation", n["name"]]) for n in manifest["nodes"].values()
-                     if n["resource_type"] == "model" and is_nightly(n) and schema_of(n) == "reconciliation"]
+            gates = [
+                AssetKey(["reconciliation", n["name"]])
+                for n in manifest["nodes"].values()
+                if n["resource_type"] == "model" and is_nightly(n) and schema_of(n) == "reconciliation"
+            ]
             spec = spec.merge_attributes(deps=[g for g in gates if g not in {d.asset_key for d in spec.deps}])
-        policy = NIGHTLY_FRESHNESS if is_nightly(props) else (
-            OPERATIONS_FRESHNESS if schema_of(props) == "marts" else None)
+        policy = (
+            NIGHTLY_FRESHNESS if is_nightly(props) else (OPERATIONS_FRESHNESS if schema_of(props) == "marts" else None)
+        )
         return spec.replace_attributes(freshness_policy=policy) if policy else spec
 
 
 MANIFEST = manifest_path()
-TRANSLATOR = FoodbankTranslator(settings=DagsterDbtTranslatorSettings(
-    enable_asset_checks=True, enable_code_references=True, enable_source_tests_as_checks=True))
+TRANSLATOR = FoodbankTranslator(
+    settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True, enable_code_references=True, enable_source_tests_as_checks=True
+    )
+)
 PROJECT = dbt_project()
 
 
@@ -111,8 +132,10 @@ def business_day_vars(context: AssetExecutionContext) -> dict[str, str]:
     """dbt vars for a nightly step: publish through the range's last day, or through the latest day
     already published if that is later, so re-running an old day never un-publishes newer ones."""
     last = date.fromisoformat(context.partition_key_range.end)
-    published = [date.fromisoformat(k) for k in context.instance.get_materialized_partitions(
-        next(iter(context.selected_asset_keys)))]
+    published = [
+        date.fromisoformat(k)
+        for k in context.instance.get_materialized_partitions(next(iter(context.selected_asset_keys)))
+    ]
     through = max([last, *published])
     return {"publish_through": through.isoformat(), "as_of_date": (through + timedelta(days=1)).isoformat()}
 
@@ -134,8 +157,15 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: dict[s
         release_adapter()
 
 
-@dbt_assets(manifest=MANIFEST, project=PROJECT, dagster_dbt_translator=TRANSLATOR, name="dbt_operations",
-            exclude="tag:nightly", retry_policy=DBT_RETRY, pool="warehouse_writer")
+@dbt_assets(
+    manifest=MANIFEST,
+    project=PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    name="dbt_operations",
+    exclude="tag:nightly",
+    retry_policy=DBT_RETRY,
+    pool="warehouse_writer",
+)
 def dbt_operations(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     # Every dbt source must exist, even for a source that has delivered nothing yet (a fresh warehouse).
     with warehouse.connect() as con:
@@ -144,8 +174,15 @@ def dbt_operations(context: AssetExecutionContext, dbt: DbtCliResource, warehous
     yield from _build(context, dbt, operations_vars(context))
 
 
-_NIGHTLY = dict(manifest=MANIFEST, project=PROJECT, dagster_dbt_translator=TRANSLATOR, partitions_def=business_days,
-                backfill_policy=BackfillPolicy.single_run(), retry_policy=DBT_RETRY, pool="warehouse_writer")
+_NIGHTLY = dict(
+    manifest=MANIFEST,
+    project=PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    partitions_def=business_days,
+    backfill_policy=BackfillPolicy.single_run(),
+    retry_policy=DBT_RETRY,
+    pool="warehouse_writer",
+)
 
 
 @dbt_assets(select="tag:nightly,config.schema:reconciliation", name="dbt_reconciliation", **_NIGHTLY)

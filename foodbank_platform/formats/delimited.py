@@ -47,8 +47,7 @@ def prepare(table, data: bytes):
         header = header_line.rstrip("\r\n").split(delimiter)
     header = [h.strip().lower() for h in header]
     clean = delimiter.join(header) + "\n" + "".join(body)
-    return ReadPlan(data=clean.encode("utf-8"), header=header, delimiter=delimiter, quote=quote,
-                    blank_rows=blank)
+    return ReadPlan(data=clean.encode("utf-8"), header=header, delimiter=delimiter, quote=quote, blank_rows=blank)
 
 
 def value_sql(typ: str, src: str) -> str:

@@ -31,9 +31,14 @@ class ReadPlan:
     def csv_options(self, columns_sql: str) -> str:
         quote = self.quote.replace("'", "''")
         opts = [
-            "header=true", "auto_detect=false", f"delim='{self.delimiter}'",
-            f"quote='{quote}'", f"escape='{quote}'", f"columns={columns_sql}",
-            "store_rejects=true", "ignore_errors=true",
+            "header=true",
+            "auto_detect=false",
+            f"delim='{self.delimiter}'",
+            f"quote='{quote}'",
+            f"escape='{quote}'",
+            f"columns={columns_sql}",
+            "store_rejects=true",
+            "ignore_errors=true",
             "max_line_size=4000000",
         ]
         if self.null_token is not None:

@@ -34,10 +34,9 @@ def check_header(table: SourceTable, header: list[str]) -> list[str]:
     required = len(DMS_META) + len(table.key) if table.is_dms else len(table.key)
     if norm[:common] != exp_norm[:common] or common < required:
         raise FileRejected(
-            f"header does not match {table.raw_table}: expected {','.join(expected)!r}, "
-            f"got {','.join(header)!r}"
+            f"header does not match {table.raw_table}: expected {','.join(expected)!r}, got {','.join(header)!r}"
         )
-    return norm[len(exp_norm):]
+    return norm[len(exp_norm) :]
 
 
 def check_complete(data: bytes, quoted: bool) -> None:

@@ -60,9 +60,9 @@ class StreamPart:
 
 def join(files: list[bytes], quote: str) -> tuple[bytes, list[StreamPart]]:
     """One stream: the first file's header, then every file's data rows; and where each file's rows are."""
-    chunks, parts, line = [files[0][:files[0].index(b"\n") + 1]], [], 2
+    chunks, parts, line = [files[0][: files[0].index(b"\n") + 1]], [], 2
     for data in files:
-        chunks.append(data[data.index(b"\n") + 1:])
+        chunks.append(data[data.index(b"\n") + 1 :])
         parts.append(StreamPart(line, rows(data, quote)))
         line += parts[-1].rows
     return b"".join(chunks), parts

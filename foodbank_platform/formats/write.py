@@ -47,14 +47,15 @@ class Lines:
         return len(self.offsets) - 1
 
     def slice(self, start: int, stop: int) -> bytes:
-        return self.data[self.offsets[start]:self.offsets[stop]]
+        return self.data[self.offsets[start] : self.offsets[stop]]
 
     def take(self, rows: np.ndarray) -> bytes:
         """Bytes of the given rows in the given order (for files that regroup rows)."""
-        return b"".join(self.data[self.offsets[i]:self.offsets[i + 1]] for i in rows)
+        return b"".join(self.data[self.offsets[i] : self.offsets[i + 1]] for i in rows)
 
 
 # ---- values -> text (nulls kept as nulls) ----------------------------------------------------
+
 
 def _cents(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Values as integer hundredths (half away from zero, like PostgreSQL) and a null mask."""
@@ -86,7 +87,7 @@ def _grouped(whole: np.ndarray) -> pa.Array:
     for groups in (2, 3, 4):  # values with 2, 3 or 4 groups of digits
         lo, hi = 10 ** (3 * (groups - 1)), 10 ** (3 * groups)
         first = _digits(whole // lo)
-        rest = parts[5 - groups:]
+        rest = parts[5 - groups :]
         text = pc.binary_join_element_wise(first, *rest, ",")
         out = pc.if_else(pa.array((whole >= lo) & (whole < hi)), text, out)
     return out
@@ -152,12 +153,18 @@ def column_text(values: pd.Series, typ: str, name: str = "", sftp: bool = False)
     if typ == "numeric":
         return numeric_text(values, minimal=sftp and name in _MINIMAL_NUMERICS)
     return {
-        "text": _text, "bigint": _bigint, "timestamptz": timestamp_text, "timestamp_local": wall_time_text,
-        "date": date_text, "boolean": lambda v: _flag(v, "true", "false"), "yn": lambda v: _flag(v, "Y", "N"),
+        "text": _text,
+        "bigint": _bigint,
+        "timestamptz": timestamp_text,
+        "timestamp_local": wall_time_text,
+        "date": date_text,
+        "boolean": lambda v: _flag(v, "true", "false"),
+        "yn": lambda v: _flag(v, "Y", "N"),
     }[typ](values)
 
 
 # ---- quoting and lines -----------------------------------------------------------------------
+
 
 def _quoted(text: pa.Array, also_empty: bool) -> pa.Array:
     """RFC 4180: fields with a comma, quote or line break are quoted, inner quotes doubled."""
@@ -176,9 +183,9 @@ def _lines(fields: list[pa.Array], delimiter: str, ending: str) -> Lines:
     joined = pc.binary_join_element_wise(joined, ending, "").cast(pa.large_string())
     if isinstance(joined, pa.ChunkedArray):  # pandas columns backed by several Arrow chunks
         joined = joined.combine_chunks()
-    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[joined.offset:joined.offset + len(joined) + 1]
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[joined.offset : joined.offset + len(joined) + 1]
     data = joined.buffers()[2].to_pybytes()
-    return Lines(offsets - offsets[0], data[offsets[0]:offsets[-1]])
+    return Lines(offsets - offsets[0], data[offsets[0] : offsets[-1]])
 
 
 def _header(names: list[str], delimiter: str, ending: str) -> str:
@@ -186,6 +193,7 @@ def _header(names: list[str], delimiter: str, ending: str) -> str:
 
 
 # ---- DMS -------------------------------------------------------------------------------------
+
 
 def dms_columns(table: SourceTable) -> list[str]:
     return ["Op", "dms_commit_ts", "dms_change_seq", *table.column_names]
@@ -216,8 +224,10 @@ def write_dms_csv(frame: pd.DataFrame, table: SourceTable, full_load: bool = Fal
 
 # ---- SFTP feeds ------------------------------------------------------------------------------
 
-def _feed_lines(frame: pd.DataFrame, table: SourceTable, delimiter: str, ending: str, quote: bool,
-                thousands: bool = False) -> Lines:
+
+def _feed_lines(
+    frame: pd.DataFrame, table: SourceTable, delimiter: str, ending: str, quote: bool, thousands: bool = False
+) -> Lines:
     fields = []
     for c in table.columns:
         if thousands and c.type == "numeric":
@@ -254,8 +264,9 @@ def adjustment_header(names: list[str], style: str = "sample") -> list[str]:
     raise ValueError(f"unknown header style {style!r}; one of {ADJUSTMENT_HEADER_STYLES}")
 
 
-def write_adjustments_csv(frame: pd.DataFrame, table: SourceTable, header_style: str = "sample",
-                          blank_rows: int = 2) -> bytes:
+def write_adjustments_csv(
+    frame: pd.DataFrame, table: SourceTable, header_style: str = "sample", blank_rows: int = 2
+) -> bytes:
     """Inventory-control spreadsheet export: UTF-8 with BOM, LF, loose header, `"1,250.00"`, `,,,,` rows."""
     header = _header(adjustment_header(table.column_names, header_style), ",", "\n")
     body = _feed_lines(frame, table, ",", "\n", True, thousands=True).data
@@ -265,12 +276,12 @@ def write_adjustments_csv(frame: pd.DataFrame, table: SourceTable, header_style:
 
 def write_tefap(frame: pd.DataFrame, table: SourceTable) -> bytes:
     """USDA TEFAP/CSFP receipts: pipe-delimited, header, UTF-8, LF, no quoting."""
-    return (_header(table.column_names, "|", "\n").encode()
-            + _feed_lines(frame, table, "|", "\n", quote=False).data)
+    return _header(table.column_names, "|", "\n").encode() + _feed_lines(frame, table, "|", "\n", quote=False).data
 
 
 def write_feed(frame: pd.DataFrame, table: SourceTable, **options) -> bytes:
     """Any SFTP feed by the catalog's format name."""
-    writer = {"legacy_csv": write_legacy_csv, "adjustments_csv": write_adjustments_csv,
-              "tefap_pipe": write_tefap}[table.format]
+    writer = {"legacy_csv": write_legacy_csv, "adjustments_csv": write_adjustments_csv, "tefap_pipe": write_tefap}[
+        table.format
+    ]
     return writer(frame, table, **options)

@@ -76,8 +76,8 @@ def seen_stamps(con: duckdb.DuckDBPyConnection, source_table: str) -> set[tuple[
     """(identity, size, mtime) of every version recorded: a file still showing one of these is unchanged
     and need not be read again (the cheap test that keeps a 10-minute cycle from re-hashing history)."""
     rows = con.execute(
-        "SELECT file_identity, size_bytes, source_mtime FROM audit.file_ledger WHERE source_table = ?",
-        [source_table]).fetchall()
+        "SELECT file_identity, size_bytes, source_mtime FROM audit.file_ledger WHERE source_table = ?", [source_table]
+    ).fetchall()
     return {(k, s, m) for k, s, m in rows}
 
 
@@ -85,19 +85,54 @@ def versions(con: duckdb.DuckDBPyConnection, source_table: str) -> dict[str, dic
     """identity -> {checksum: version} for every file version of one table (one query per load)."""
     out: dict[str, dict[str, int]] = {}
     for ident, checksum, version in con.execute(
-            "SELECT file_identity, checksum, version FROM audit.file_ledger WHERE source_table = ?",
-            [source_table]).fetchall():
+        "SELECT file_identity, checksum, version FROM audit.file_ledger WHERE source_table = ?", [source_table]
+    ).fetchall():
         out.setdefault(ident, {})[checksum] = version
     return out
 
 
-LEDGER_COLUMNS = ("source_table", "file_identity", "landing_key", "version", "checksum", "size_bytes", "source_mtime",
-                  "first_seen_at", "last_seen_at", "status", "error", "rows_read", "rows_loaded", "rows_quarantined",
-                  "rows_blank", "load_id", "run_id", "loaded_at")
+LEDGER_COLUMNS = (
+    "source_table",
+    "file_identity",
+    "landing_key",
+    "version",
+    "checksum",
+    "size_bytes",
+    "source_mtime",
+    "first_seen_at",
+    "last_seen_at",
+    "status",
+    "error",
+    "rows_read",
+    "rows_loaded",
+    "rows_quarantined",
+    "rows_blank",
+    "load_id",
+    "run_id",
+    "loaded_at",
+)
 
 
-_LEDGER_TYPES = ("VARCHAR", "VARCHAR", "VARCHAR", "BIGINT", "VARCHAR", "BIGINT", "DOUBLE", "TIMESTAMP", "TIMESTAMP",
-                 "VARCHAR", "VARCHAR", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "VARCHAR", "VARCHAR", "TIMESTAMP")
+_LEDGER_TYPES = (
+    "VARCHAR",
+    "VARCHAR",
+    "VARCHAR",
+    "BIGINT",
+    "VARCHAR",
+    "BIGINT",
+    "DOUBLE",
+    "TIMESTAMP",
+    "TIMESTAMP",
+    "VARCHAR",
+    "VARCHAR",
+    "BIGINT",
+    "BIGINT",
+    "BIGINT",
+    "BIGINT",
+    "VARCHAR",
+    "VARCHAR",
+    "TIMESTAMP",
+)
 
 
 def record(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
@@ -106,12 +141,15 @@ def record(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
     if not rows:
         return
     columns = ", ".join(f"unnest(?::{t}[])" for t in _LEDGER_TYPES)
-    con.execute(f"INSERT INTO audit.file_ledger ({', '.join(LEDGER_COLUMNS)}) SELECT {columns}",
-                [list(values) for values in zip(*rows)])
+    con.execute(
+        f"INSERT INTO audit.file_ledger ({', '.join(LEDGER_COLUMNS)}) SELECT {columns}",
+        [list(values) for values in zip(*rows)],
+    )
 
 
 def touch(con: duckdb.DuckDBPyConnection, file_identity: str, checksum: str, mtime: float | None, now) -> None:
     """A re-delivery of bytes already recorded: remember we saw it, load nothing."""
     con.execute(
         "UPDATE audit.file_ledger SET last_seen_at = ?, source_mtime = ? WHERE file_identity = ? AND checksum = ?",
-        [now, mtime, file_identity, checksum])
+        [now, mtime, file_identity, checksum],
+    )

@@ -115,10 +115,14 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def load_new_files(store: LandingStore, con: duckdb.DuckDBPyConnection,
-                   tables: Iterable[SourceTable] | None = None, run_id: str | None = None,
-                   on_progress: Callable[[str], None] | None = None,
-                   concurrency: int = TABLE_THREADS) -> LoadReport:
+def load_new_files(
+    store: LandingStore,
+    con: duckdb.DuckDBPyConnection,
+    tables: Iterable[SourceTable] | None = None,
+    run_id: str | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    concurrency: int = TABLE_THREADS,
+) -> LoadReport:
     """Load everything new in landing for the given tables (default: all). Safe to re-run anytime.
 
     Tables load side by side, each on its own cursor and so in its own transaction: one table's
@@ -142,19 +146,25 @@ def load_new_files(store: LandingStore, con: duckdb.DuckDBPyConnection,
             t = future.result()
             report.tables.append(t)
             if on_progress:
-                on_progress(f"{table.raw_table}: {t.count('loaded')} files, {t.rows_loaded} rows loaded, "
-                            f"{t.rows_quarantined} quarantined, {t.count('failed')} failed")
+                on_progress(
+                    f"{table.raw_table}: {t.count('loaded')} files, {t.rows_loaded} rows loaded, "
+                    f"{t.rows_quarantined} quarantined, {t.count('failed')} failed"
+                )
     report.seconds = time.perf_counter() - started
     return report
 
 
-def load_table(store: LandingStore, con: duckdb.DuckDBPyConnection, table: SourceTable,
-               run_id: str | None = None) -> TableReport:
+def load_table(
+    store: LandingStore, con: duckdb.DuckDBPyConnection, table: SourceTable, run_id: str | None = None
+) -> TableReport:
     ledger.ensure(con)
     report = TableReport(table.raw_table)
     seen = ledger.seen_stamps(con, table.raw_table)
-    listed = [f for f in store.list(table.landing_prefix, _file_pattern(table))
-              if (ledger.identity(f.key), f.size, f.mtime) not in seen]
+    listed = [
+        f
+        for f in store.list(table.landing_prefix, _file_pattern(table))
+        if (ledger.identity(f.key), f.size, f.mtime) not in seen
+    ]
     now = _utcnow()
     fresh: list[_Candidate] = []
     redelivered: list[_Candidate] = []
@@ -195,8 +205,20 @@ def load_table(store: LandingStore, con: duckdb.DuckDBPyConnection, table: Sourc
         for batch, streamed in _batches(good):
             results = _load_batch(con, store, table, batch, streamed, now, load_id)
             report.files.extend(results)
-            records += [_record(table, c, now, load_id, run_id, "loaded", read=r.rows_read, loaded=r.rows_loaded,
-                                quarantined=r.rows_quarantined) for c, r in zip(batch, results)]
+            records += [
+                _record(
+                    table,
+                    c,
+                    now,
+                    load_id,
+                    run_id,
+                    "loaded",
+                    read=r.rows_read,
+                    loaded=r.rows_loaded,
+                    quarantined=r.rows_quarantined,
+                )
+                for c, r in zip(batch, results)
+            ]
         ledger.record(con, records)
         con.execute("COMMIT")
     except BaseException:
@@ -208,6 +230,7 @@ def load_table(store: LandingStore, con: duckdb.DuckDBPyConnection, table: Sourc
 def _read_and_hash(store: LandingStore, files: list[StoredFile]) -> Iterable[tuple[StoredFile, bytes, str]]:
     """(file, bytes, sha256) in the given order. Reads overlap — S3 GETs wait on the network, and
     file reads and sha256 release the GIL — so a day of small files is not read one at a time."""
+
     def read(f: StoredFile) -> tuple[StoredFile, bytes, str]:
         data = store.read_bytes(f.key)
         return f, data, hashlib.sha256(data).hexdigest()
@@ -253,16 +276,44 @@ def _batches(good: list[_Candidate]) -> Iterable[tuple[list[_Candidate], bool]]:
             yield batch, streamed
 
 
-def _record(table: SourceTable, c: _Candidate, now, load_id, run_id, status, error=None,
-            read=None, loaded=None, quarantined=None) -> tuple:
+def _record(
+    table: SourceTable,
+    c: _Candidate,
+    now,
+    load_id,
+    run_id,
+    status,
+    error=None,
+    read=None,
+    loaded=None,
+    quarantined=None,
+) -> tuple:
     """One ledger row, in `audit.file_ledger` column order."""
-    return (table.raw_table, c.identity, c.landing_key, c.version, c.checksum, c.listed.size, c.listed.mtime,
-            now, now, status, error, read, loaded, quarantined, c.plan.blank_rows if c.plan else None,
-            load_id, run_id, now)
+    return (
+        table.raw_table,
+        c.identity,
+        c.landing_key,
+        c.version,
+        c.checksum,
+        c.listed.size,
+        c.listed.mtime,
+        now,
+        now,
+        status,
+        error,
+        read,
+        loaded,
+        quarantined,
+        c.plan.blank_rows if c.plan else None,
+        load_id,
+        run_id,
+        now,
+    )
 
 
-def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candidate], streamed: bool, now,
-                load_id) -> list[FileResult]:
+def _load_batch(
+    con, store: LandingStore, table: SourceTable, batch: list[_Candidate], streamed: bool, now, load_id
+) -> list[FileResult]:
     plan = batch[0].plan
     warehouse.add_drift_columns(con, table, plan.extra_columns)
     with tempfile.TemporaryDirectory(prefix="foodbank-load-") as tmp:
@@ -278,24 +329,44 @@ def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candi
                 paths.append(p.as_posix())
             _read_files(con, plan, paths)
     # `path` is the file's position in the batch: the stream's file column, or DuckDB's file_index.
-    con.execute("CREATE OR REPLACE TEMP TABLE _batch_meta AS SELECT unnest(?::BIGINT[]) AS path, "
-                "unnest(?::VARCHAR[]) AS landing_key, unnest(?::BIGINT[]) AS version, unnest(?::VARCHAR[]) AS checksum",
-                [list(range(len(batch))), [c.landing_key for c in batch], [c.version for c in batch],
-                 [c.checksum for c in batch]])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _batch_meta AS SELECT unnest(?::BIGINT[]) AS path, "
+        "unnest(?::VARCHAR[]) AS landing_key, unnest(?::BIGINT[]) AS version, unnest(?::VARCHAR[]) AS checksum",
+        [
+            list(range(len(batch))),
+            [c.landing_key for c in batch],
+            [c.version for c in batch],
+            [c.checksum for c in batch],
+        ],
+    )
     loaded, quarantined = _insert_rows(con, table, plan, now, load_id)
     # Rows read per file: every row the reader typed plus every row it could not split into fields.
-    read = Counter(dict(con.execute(
-        "SELECT m.landing_key, sum(r.n) FROM (SELECT path AS _path, n_good AS n FROM _good_parts "
-        "UNION ALL SELECT _path, 1 FROM _batch_rejects) r JOIN _batch_meta m ON m.path = r._path GROUP BY ALL"
-    ).fetchall()))
-    results = [FileResult(c.landing_key, "loaded", c.version, read[c.landing_key],
-                          read[c.landing_key] - quarantined[c.landing_key], quarantined[c.landing_key])
-               for c in batch]
+    read = Counter(
+        dict(
+            con.execute(
+                "SELECT m.landing_key, sum(r.n) FROM (SELECT path AS _path, n_good AS n FROM _good_parts "
+                "UNION ALL SELECT _path, 1 FROM _batch_rejects) r JOIN _batch_meta m ON m.path = r._path GROUP BY ALL"
+            ).fetchall()
+        )
+    )
+    results = [
+        FileResult(
+            c.landing_key,
+            "loaded",
+            c.version,
+            read[c.landing_key],
+            read[c.landing_key] - quarantined[c.landing_key],
+            quarantined[c.landing_key],
+        )
+        for c in batch
+    ]
     # The per-file counts are derived from what was read and what went to quarantine; what went into
     # raw is counted by DuckDB itself, and the two must agree before anything commits.
     if sum(r.rows_loaded for r in results) != loaded:
-        raise RuntimeError(f"{table.raw_table}: {loaded} rows inserted into raw, but the files' counts say "
-                           f"{sum(r.rows_loaded for r in results)}")
+        raise RuntimeError(
+            f"{table.raw_table}: {loaded} rows inserted into raw, but the files' counts say "
+            f"{sum(r.rows_loaded for r in results)}"
+        )
     return results
 
 
@@ -303,8 +374,10 @@ def _load_batch(con, store: LandingStore, table: SourceTable, batch: list[_Candi
 # value that slid into the wrong column. The reason kept is the row's shape if that is wrong (the
 # real cause), else the first column's; the full order makes it the same on every run, however the
 # reader's threads split the stream.
-_REJECT_REASON = ("arg_min(e.error_type || ': ' || e.error_message, "
-                  "(e.error_type = 'CAST', coalesce(e.column_idx, 0), e.error_type, e.error_message))")
+_REJECT_REASON = (
+    "arg_min(e.error_type || ': ' || e.error_message, "
+    "(e.error_type = 'CAST', coalesce(e.column_idx, 0), e.error_type, e.error_message))"
+)
 
 
 def _reader_options(plan: ReadPlan, header: list[str], types: dict[str, str]) -> str:
@@ -322,16 +395,21 @@ def _read_files(con, plan: ReadPlan, paths: list[str]) -> None:
     # Only the reader's own work happens here (CREATE TABLE AS keeps insertion order: files in list
     # order, rows in file order, so a row's position in its file is its rowid minus the file's first
     # rowid). The row checks run in the next pass, over the table's full vectors.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT file_index AS _path, * FROM read_csv({files_sql}, {opts})")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT file_index AS _path, * FROM read_csv({files_sql}, {opts})"
+    )
     # `_path` is only for the parts below; the numbering joins on positions like the stream's does.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _batch_rejects AS "
         "SELECT e.file_id AS _path, e.line AS _line, "
         f"       {_REJECT_REASON} AS _reason, "
         "       min(e.csv_line) AS _raw_text "
-        "FROM _rej_err e GROUP BY ALL")
-    con.execute("CREATE OR REPLACE TEMP TABLE _good_parts AS "
-                "SELECT _path AS path, min(rowid) AS first_pos, count(*) AS n_good FROM _typed GROUP BY ALL")
+        "FROM _rej_err e GROUP BY ALL"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _good_parts AS "
+        "SELECT _path AS path, min(rowid) AS first_pos, count(*) AS n_good FROM _typed GROUP BY ALL"
+    )
 
 
 def _read_stream(con, plan: ReadPlan, batch: list[_Candidate], tmp: Path) -> bool:
@@ -349,9 +427,11 @@ def _read_stream(con, plan: ReadPlan, batch: list[_Candidate], tmp: Path) -> boo
     con.execute("DROP TABLE IF EXISTS _rej_scan")
     opts = _reader_options(plan, plan.header, plan.read_types)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT * FROM read_csv('{path.as_posix()}', {opts})")
-    con.execute("CREATE OR REPLACE TEMP TABLE _stream_parts AS SELECT unnest(?::BIGINT[]) AS path, "
-                "unnest(?::BIGINT[]) AS first_line, unnest(?::BIGINT[]) AS rows",
-                [list(range(len(parts))), [p.first_line for p in parts], [p.rows for p in parts]])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _stream_parts AS SELECT unnest(?::BIGINT[]) AS path, "
+        "unnest(?::BIGINT[]) AS first_line, unnest(?::BIGINT[]) AS rows",
+        [list(range(len(parts))), [p.first_line for p in parts], [p.rows for p in parts]],
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _batch_rejects AS
         SELECT p.path AS _path, e.line - p.first_line + 2 AS _line,
@@ -389,26 +469,37 @@ def _typing_sql(table: SourceTable, plan: ReadPlan) -> tuple[list[str], str, str
         src = f'src."{h}"'
         if table.is_dms and h == "op":
             expr = src
-            checks.append(f"CASE WHEN {src} IS NULL OR {src} NOT IN ('I', 'U', 'D') "
-                          f"THEN 'Op ' || coalesce('''' || {src} || '''', 'empty') || ' is not I, U or D' END")
+            checks.append(
+                f"CASE WHEN {src} IS NULL OR {src} NOT IN ('I', 'U', 'D') "
+                f"THEN 'Op ' || coalesce('''' || {src} || '''', 'empty') || ' is not I, U or D' END"
+            )
         elif table.is_dms and h == "dms_change_seq":
             expr = src
-            checks.append(f"CASE WHEN {src} IS NOT NULL AND (TRY_CAST({src} AS HUGEINT) IS NULL OR {src} LIKE '%-%' "
-                          f"OR length({src}) > 38) "
-                          f"THEN 'dms_change_seq ''' || {src} || ''' is not a decimal sequence' END")
+            checks.append(
+                f"CASE WHEN {src} IS NOT NULL AND (TRY_CAST({src} AS HUGEINT) IS NULL OR {src} LIKE '%-%' "
+                f"OR length({src}) > 38) "
+                f"THEN 'dms_change_seq ''' || {src} || ''' is not a decimal sequence' END"
+            )
         elif h in plan.read_types:
             expr = src  # typed by the reader, which rejects a row whose value does not convert
         else:
             expr = value_sql(col, table.format, src)
             if col.type != "text":
-                checks.append(f"CASE WHEN NULLIF(TRIM({src}), '') IS NOT NULL AND ({expr}) IS NULL "
-                              f"THEN '{h} ''' || {src} || ''' is not a valid {col.type}' END")
+                checks.append(
+                    f"CASE WHEN NULLIF(TRIM({src}), '') IS NOT NULL AND ({expr}) IS NULL "
+                    f"THEN '{h} ''' || {src} || ''' is not a valid {col.type}' END"
+                )
         if h in table.key:
             checks.append(f"CASE WHEN ({expr}) IS NULL THEN 'key column {h} is empty' END")
         typed_cols.append(f'{expr} AS "{h}"')
     null = "'\\N'" if plan.null_token else "''"
-    raw_text = ("concat_ws('" + plan.delimiter + "', "
-                + ", ".join(f'coalesce(src."{h}"::VARCHAR, {null})' for h in plan.header) + ")")
+    raw_text = (
+        "concat_ws('"
+        + plan.delimiter
+        + "', "
+        + ", ".join(f'coalesce(src."{h}"::VARCHAR, {null})' for h in plan.header)
+        + ")"
+    )
     reason = "concat_ws('; ', " + ", ".join(checks) + ")" if checks else "NULL"
     return typed_cols, reason, raw_text
 
@@ -419,8 +510,11 @@ def _insert_rows(con, table: SourceTable, plan: ReadPlan, now, load_id) -> tuple
     typed_cols, reason, raw_text = _typing_sql(table, plan)
     has_rejects = con.execute("SELECT count(*) FROM _batch_rejects").fetchone()[0] > 0
     # Good rows' positions skip the rows DuckDB rejected, so add back the rejects that came before.
-    correction = ("(SELECT count(*) FROM rejects r WHERE r._path = o._path AND r._threshold <= o._ordinal)"
-                  if has_rejects else "0")
+    correction = (
+        "(SELECT count(*) FROM rejects r WHERE r._path = o._path AND r._threshold <= o._ordinal)"
+        if has_rejects
+        else "0"
+    )
     # A view, so each insert below evaluates only the expressions it uses (raw never builds raw text).
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW _numbered AS
@@ -437,18 +531,24 @@ def _insert_rows(con, table: SourceTable, plan: ReadPlan, now, load_id) -> tuple
     """)
     raw_cols = ", ".join(f'"{h}"' for h in header)
     typed_refs = ", ".join(f't."{h}"' for h in header)
-    loaded = con.execute(f"""
+    loaded = con.execute(
+        f"""
         INSERT INTO raw.{table.raw_table} ({raw_cols}, _file, _file_version, _file_checksum, _row_number,
                                            _loaded_at, _load_id)
         SELECT {typed_refs}, m.landing_key, m.version, m.checksum, t._row_number, ?, ?
         FROM _numbered t JOIN _batch_meta m ON m.path = t._path
         WHERE t._reason IS NULL
-    """, [now, load_id]).fetchone()[0]
+    """,
+        [now, load_id],
+    ).fetchone()[0]
     # Most batches have no bad row at all: a scan of the checks alone (no joins) says so cheaply.
     bad = con.execute(f"SELECT count(*) FROM _typed src WHERE NULLIF({reason}, '') IS NOT NULL").fetchone()[0]
     if not bad and not has_rejects:
         return loaded, Counter()
-    quarantined = Counter(key for key, in con.execute("""
+    quarantined = Counter(
+        key
+        for (key,) in con.execute(
+            """
         INSERT INTO audit.quarantine
         SELECT ?, m.landing_key, m.version, m.checksum, t._row_number, t._raw_text, t._reason, ?, ?
         FROM _numbered t JOIN _batch_meta m ON m.path = t._path WHERE t._reason IS NOT NULL
@@ -456,5 +556,8 @@ def _insert_rows(con, table: SourceTable, plan: ReadPlan, now, load_id) -> tuple
         SELECT ?, m.landing_key, m.version, m.checksum, r._line - 1, r._raw_text, r._reason, ?, ?
         FROM _batch_rejects r JOIN _batch_meta m ON m.path = r._path
         RETURNING landing_key
-    """, [table.raw_table, load_id, now, table.raw_table, load_id, now]).fetchall())
+    """,
+            [table.raw_table, load_id, now, table.raw_table, load_id, now],
+        ).fetchall()
+    )
     return loaded, quarantined

@@ -48,14 +48,21 @@ def is_temporary(name: str) -> bool:
 
 
 class S3Store:
-    def __init__(self, bucket: str, prefix: str = "", client=None, endpoint_url: str | None = None,
-                 transfer: TransferConfig = DEFAULT_TRANSFER):
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        client=None,
+        endpoint_url: str | None = None,
+        transfer: TransferConfig = DEFAULT_TRANSFER,
+    ):
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
         # A client can be handed in (e.g. from dagster-aws's S3Resource.get_client()).
         self.client = client or boto3.client(
-            "s3", endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), config=RETRIES)
+            "s3", endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), config=RETRIES
+        )
         self.transfer = transfer
 
     @classmethod
@@ -67,7 +74,7 @@ class S3Store:
         return posixpath.join(self.prefix, key) if self.prefix else key
 
     def _relative(self, object_key: str) -> str:
-        return object_key[len(self.prefix) + 1:] if self.prefix else object_key
+        return object_key[len(self.prefix) + 1 :] if self.prefix else object_key
 
     def list(self, prefix: str = "", pattern: str = "*") -> list[StoredFile]:
         # A prefix names a folder, as on the local store: "dms/wms" must not match "dms/wms2".

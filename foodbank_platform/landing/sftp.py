@@ -59,6 +59,7 @@ class TransferIncomplete(IOError):
 
 # --- readiness (pure) ---------------------------------------------------------------------------
 
+
 def is_ready(f: RemoteFile, readiness: str, names: set[str], now: float) -> bool:
     if readiness == "done_marker":
         return f.name + DONE_SUFFIX in names
@@ -69,18 +70,27 @@ def is_ready(f: RemoteFile, readiness: str, names: set[str], now: float) -> bool
     raise ValueError(f"unknown readiness rule {readiness!r}")
 
 
-def ready_files(listing: Iterable[RemoteFile], readiness: str, pattern: str = "*",
-                now: float | None = None) -> list[RemoteFile]:
+def ready_files(
+    listing: Iterable[RemoteFile], readiness: str, pattern: str = "*", now: float | None = None
+) -> list[RemoteFile]:
     """The data files of a feed folder listing that are complete by the feed's rule, by name."""
     listing = list(listing)
     now = time.time() if now is None else now
     names = {f.name for f in listing}
-    return sorted((f for f in listing
-                   if fnmatch.fnmatch(f.name, pattern) and not f.name.endswith(DONE_SUFFIX)
-                   and is_ready(f, readiness, names, now)), key=lambda f: f.name)
+    return sorted(
+        (
+            f
+            for f in listing
+            if fnmatch.fnmatch(f.name, pattern)
+            and not f.name.endswith(DONE_SUFFIX)
+            and is_ready(f, readiness, names, now)
+        ),
+        key=lambda f: f.name,
+    )
 
 
 # --- host key pinning ---------------------------------------------------------------------------
+
 
 def fingerprint(key: paramiko.PKey) -> str:
     """OpenSSH-style `SHA256:…` fingerprint, the form an operator compares with `ssh-keyscan`."""
@@ -95,13 +105,15 @@ class PinnedHostKeys(paramiko.RejectPolicy):
         raise HostKeyRejected(
             f"SFTP host {hostname} offered {key.get_name()} key {fingerprint(key)}, which is not in the "
             f"pinned known-hosts file; refusing to connect. Verify the fingerprint with the server's "
-            f"owner and add it to the known-hosts file if it is genuine.")
+            f"owner and add it to the known-hosts file if it is genuine."
+        )
 
 
 def _host_key_changed(hostname: str, e: paramiko.BadHostKeyException) -> HostKeyRejected:
     return HostKeyRejected(
         f"SFTP host {hostname} offered {e.key.get_name()} key {fingerprint(e.key)}, but the known-hosts file "
-        f"pins {fingerprint(e.expected_key)}: the host key CHANGED; refusing to connect.")
+        f"pins {fingerprint(e.expected_key)}: the host key CHANGED; refusing to connect."
+    )
 
 
 # --- retries ------------------------------------------------------------------------------------
@@ -113,22 +125,35 @@ TRANSIENT = (socket.error, EOFError, paramiko.ssh_exception.NoValidConnectionsEr
 def is_transient(e: BaseException) -> bool:
     if isinstance(e, (HostKeyRejected, paramiko.AuthenticationException, FileNotFoundError, PermissionError)):
         return False
-    return isinstance(e, TRANSIENT) or (isinstance(e, paramiko.SSHException) and not isinstance(
-        e, paramiko.BadHostKeyException))
+    return isinstance(e, TRANSIENT) or (
+        isinstance(e, paramiko.SSHException) and not isinstance(e, paramiko.BadHostKeyException)
+    )
 
 
 def backoff_delays(attempts: int, first: float = 0.5, cap: float = 30.0) -> list[float]:
-    return [min(first * 2 ** i, cap) for i in range(attempts - 1)]
+    return [min(first * 2**i, cap) for i in range(attempts - 1)]
 
 
 # --- the SFTP server ----------------------------------------------------------------------------
 
+
 class SftpSource:
-    def __init__(self, host: str, port: int, user: str, root: str, key_path: str, known_hosts_path: str,
-                 attempts: int = 6, first_delay: float = 0.5, timeout: float = 30.0):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        user: str,
+        root: str,
+        key_path: str,
+        known_hosts_path: str,
+        attempts: int = 6,
+        first_delay: float = 0.5,
+        timeout: float = 30.0,
+    ):
         if not key_path or not known_hosts_path:
-            raise ValueError("SFTP needs a private key and a pinned known-hosts file "
-                             "(FOODBANK_SFTP_KEY, FOODBANK_SFTP_KNOWN_HOSTS)")
+            raise ValueError(
+                "SFTP needs a private key and a pinned known-hosts file (FOODBANK_SFTP_KEY, FOODBANK_SFTP_KNOWN_HOSTS)"
+            )
         self.host, self.port, self.user, self.root = host, port, user, root.rstrip("/") or "/"
         self.key_path, self.known_hosts_path = key_path, known_hosts_path
         self.attempts, self.first_delay, self.timeout = attempts, first_delay, timeout
@@ -142,8 +167,9 @@ class SftpSource:
         u = urlparse(uri)
         if u.scheme != "sftp" or not u.hostname or not u.username:
             raise ValueError(f"not an sftp://user@host:port/folder URI: {uri}")
-        return cls(u.hostname, u.port or 22, unquote(u.username), unquote(u.path) or "/",
-                   key_path, known_hosts_path, **kwargs)
+        return cls(
+            u.hostname, u.port or 22, unquote(u.username), unquote(u.path) or "/", key_path, known_hosts_path, **kwargs
+        )
 
     # connection ---------------------------------------------------------------------------------
     def _connect(self) -> paramiko.SFTPClient:
@@ -153,9 +179,17 @@ class SftpSource:
         ssh.load_host_keys(self.known_hosts_path)  # only ours: never the system's, never saved back
         ssh.set_missing_host_key_policy(PinnedHostKeys())
         try:
-            ssh.connect(self.host, self.port, username=self.user, key_filename=self.key_path,
-                        look_for_keys=False, allow_agent=False, timeout=self.timeout,
-                        banner_timeout=self.timeout, auth_timeout=self.timeout)
+            ssh.connect(
+                self.host,
+                self.port,
+                username=self.user,
+                key_filename=self.key_path,
+                look_for_keys=False,
+                allow_agent=False,
+                timeout=self.timeout,
+                banner_timeout=self.timeout,
+                auth_timeout=self.timeout,
+            )
         except paramiko.BadHostKeyException as e:
             ssh.close()
             raise _host_key_changed(f"[{self.host}]:{self.port}", e) from None
@@ -200,9 +234,14 @@ class SftpSource:
                 entries = sftp.listdir_attr(self._path(folder))
             except FileNotFoundError:
                 return []
-            return sorted((RemoteFile(a.filename, a.st_size or 0, float(a.st_mtime or 0)) for a in entries
-                           if stat.S_ISREG(a.st_mode or 0) and fnmatch.fnmatch(a.filename, pattern)),
-                          key=lambda f: f.name)
+            return sorted(
+                (
+                    RemoteFile(a.filename, a.st_size or 0, float(a.st_mtime or 0))
+                    for a in entries
+                    if stat.S_ISREG(a.st_mode or 0) and fnmatch.fnmatch(a.filename, pattern)
+                ),
+                key=lambda f: f.name,
+            )
 
         return self._retrying(ls)
 
@@ -238,6 +277,7 @@ class SftpSource:
 
 # --- a local folder laid out like the server ----------------------------------------------------
 
+
 class LocalSource:
     def __init__(self, root: Path | str):
         self.root = Path(root)
@@ -247,8 +287,14 @@ class LocalSource:
         base = self.root / folder
         if not base.is_dir():
             return []
-        return sorted((RemoteFile(e.name, e.stat().st_size, e.stat().st_mtime) for e in os.scandir(base)
-                       if e.is_file() and fnmatch.fnmatch(e.name, pattern)), key=lambda f: f.name)
+        return sorted(
+            (
+                RemoteFile(e.name, e.stat().st_size, e.stat().st_mtime)
+                for e in os.scandir(base)
+                if e.is_file() and fnmatch.fnmatch(e.name, pattern)
+            ),
+            key=lambda f: f.name,
+        )
 
     def download(self, remote: str, local_path: Path) -> int:
         local_path = Path(local_path)

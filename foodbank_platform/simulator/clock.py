@@ -22,8 +22,7 @@ HOUR = 3600 * US
 def local_to_utc(day: date, seconds: np.ndarray) -> np.ndarray:
     """Pacific wall-clock seconds after midnight of `day` -> UTC µs (repeated hour: the first pass)."""
     wall = np.datetime64(day, "us") + (np.asarray(seconds, dtype=np.float64) * US).astype("timedelta64[us]")
-    idx = pd.DatetimeIndex(wall).tz_localize(PACIFIC, ambiguous=np.ones(len(wall), bool),
-                                             nonexistent="shift_forward")
+    idx = pd.DatetimeIndex(wall).tz_localize(PACIFIC, ambiguous=np.ones(len(wall), bool), nonexistent="shift_forward")
     return idx.tz_convert("UTC").as_unit("us").asi8.copy()
 
 

@@ -22,17 +22,39 @@ from .reference import SALVAGE_SKU, Reference
 
 # volumes at scale 1.0 (the brief's: ~270K inventory transactions, ~40K donation lines,
 # ~13K shipment lines and ~5K order lines a day)
-DAILY = {"donation_lines": 40_000, "order_lines": 5_000, "transfers": 155_000, "spoilage": 8_000,
-         "adjustments_out": 7_000, "adjustments_in": 7_000, "manual_adjustments": 100, "tefap_lines": 12}
-COUNTER_START = {"txn": 1_000_001, "donation_pk": 88_000, "donation_OAK": 12_000, "donation_HAY": 5_000,
-                 "donation_line": 500_000, "order": 55_000, "order_line": 900_000, "shipment_line": 88_000,
-                 "adjustment": 4_400, "bol": 778_800, "count": 1, "orphan": 1, "po": 70_000}
+DAILY = {
+    "donation_lines": 40_000,
+    "order_lines": 5_000,
+    "transfers": 155_000,
+    "spoilage": 8_000,
+    "adjustments_out": 7_000,
+    "adjustments_in": 7_000,
+    "manual_adjustments": 100,
+    "tefap_lines": 12,
+}
+COUNTER_START = {
+    "txn": 1_000_001,
+    "donation_pk": 88_000,
+    "donation_OAK": 12_000,
+    "donation_HAY": 5_000,
+    "donation_line": 500_000,
+    "order": 55_000,
+    "order_line": 900_000,
+    "shipment_line": 88_000,
+    "adjustment": 4_400,
+    "bol": 778_800,
+    "count": 1,
+    "orphan": 1,
+    "po": 70_000,
+}
 
 
 @dataclass
 class State:
     ref: Reference
-    positions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=stock.KEY + ["cases_c", "lbs_c", "wt_c"]))
+    positions: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=stock.KEY + ["cases_c", "lbs_c", "wt_c"])
+    )
     counters: dict = field(default_factory=lambda: dict(COUNTER_START))
     seq: dict = field(default_factory=dict)
     lot_weight: pd.Series = field(default_factory=lambda: pd.Series(dtype=np.int64))
@@ -45,7 +67,11 @@ class State:
 
     def lot_codes(self, day: date, wh, sku) -> np.ndarray:
         """One internal lot per warehouse, SKU and receiving day: `L26-110100017`."""
-        key = pd.Series(np.asarray(wh, dtype=object)).astype(str) + "|" + pd.Series(np.asarray(sku, dtype=object)).astype(str)
+        key = (
+            pd.Series(np.asarray(wh, dtype=object)).astype(str)
+            + "|"
+            + pd.Series(np.asarray(sku, dtype=object)).astype(str)
+        )
         known = self._lots.setdefault(day, {})
         new = [k for k in pd.unique(key) if k not in known]
         base = len(known)
@@ -91,7 +117,8 @@ def day_rng(seed: int, day_index: int, stream: int = 0) -> np.random.Generator:
 def volumes(scale: float) -> dict:
     return {k: max(1, int(round(v * scale))) for k, v in DAILY.items()} | {
         "manual_adjustments": max(3, int(round(DAILY["manual_adjustments"] * scale))),
-        "tefap_lines": max(3, int(round(DAILY["tefap_lines"] * scale)))}
+        "tefap_lines": max(3, int(round(DAILY["tefap_lines"] * scale))),
+    }
 
 
 def finish_changes(st: State, frames: dict, day: date) -> dict:
@@ -102,8 +129,7 @@ def finish_changes(st: State, frames: dict, day: date) -> dict:
         tables = [t for t in dms_tables() if t.system == system and t.raw_table in frames]
         if not tables:
             continue
-        parts = [frames[t.raw_table].assign(_t=i, _r=np.arange(len(frames[t.raw_table])))
-                 for i, t in enumerate(tables)]
+        parts = [frames[t.raw_table].assign(_t=i, _r=np.arange(len(frames[t.raw_table]))) for i, t in enumerate(tables)]
         allrows = pd.concat([p[["commit_us", "_t", "_r"]] for p in parts], ignore_index=True)
         allrows["commit_us"] = np.minimum(allrows["commit_us"].to_numpy(), last)
         allrows = allrows.sort_values(["commit_us", "_t", "_r"], kind="stable")
@@ -112,8 +138,11 @@ def finish_changes(st: State, frames: dict, day: date) -> dict:
             mine = allrows.loc[allrows["_t"] == i].sort_values("_r")
             f = part.drop(columns=["_t", "_r", "commit_us"])
             f.insert(1, "dms_commit_ts", to_datetime(mine["commit_us"].to_numpy()))
-            f.insert(2, "dms_change_seq", change_seq(mine["commit_us"].to_numpy(), mine["counter"].to_numpy()).to_numpy(
-                zero_copy_only=False))
+            f.insert(
+                2,
+                "dms_change_seq",
+                change_seq(mine["commit_us"].to_numpy(), mine["counter"].to_numpy()).to_numpy(zero_copy_only=False),
+            )
             out[t.raw_table] = f.iloc[np.argsort(mine["counter"].to_numpy(), kind="stable")].reset_index(drop=True)
     return out
 
@@ -130,10 +159,20 @@ def opening_stock(st: State, start: date, seed: int) -> pd.DataFrame:
     wt = np.round(homes["case_weight_lbs"].to_numpy() * 100).astype(np.int64)
     lot = st.lot_codes(day, homes["warehouse_code"], homes["sku"])
     at = local_to_utc(day, rng.uniform(10 * 3600, 16 * 3600, n))
-    ins = postings(n, txn_type="RECEIPT", sku=homes["sku"], lot_code=lot, to_location_id=homes["location_id"],
-                   cases_c=cases, lbs_c=cases * wt // 100, reference_type="PURCHASE_ORDER",
-                   reference_id=np.char.add("PO-", st.take("po", n).astype(str)), occurred_us=at,
-                   created_by="jlee", commit_us=at)
+    ins = postings(
+        n,
+        txn_type="RECEIPT",
+        sku=homes["sku"],
+        lot_code=lot,
+        to_location_id=homes["location_id"],
+        cases_c=cases,
+        lbs_c=cases * wt // 100,
+        reference_type="PURCHASE_ORDER",
+        reference_id=np.char.add("PO-", st.take("po", n).astype(str)),
+        occurred_us=at,
+        created_by="jlee",
+        commit_us=at,
+    )
     ins["key"] = np.arange(n).astype(str)
     _, ins, _ = stock.wms_changes(ins, [], st)
     st.lot_weight = pd.concat([st.lot_weight, pd.Series(wt, index=lot)])
@@ -160,10 +199,13 @@ def full_load(st: State, start: date, opening: pd.DataFrame) -> dict:
     txn.insert(2, "dms_change_seq", None)
     txn = txn.drop(columns="commit_us")
     return {
-        "wms__items": frame(ref.items, ["sku", "description", "fa_category", "storage_type", "case_weight_lbs",
-                                        "is_active"], 1),
+        "wms__items": frame(
+            ref.items, ["sku", "description", "fa_category", "storage_type", "case_weight_lbs", "is_active"], 1
+        ),
         "wms__locations": frame(ref.locations, ["location_id", "warehouse_code", "zone", "is_active"], 2),
-        "intake__donors": frame(ref.donors, ["donor_id", "donor_name", "donor_type", "contact_email", "phone", "city"], 3),
+        "intake__donors": frame(
+            ref.donors, ["donor_id", "donor_name", "donor_type", "contact_email", "phone", "city"], 3
+        ),
         "ordering__agencies": frame(ref.agencies, ["agency_id", "agency_name", "agency_type", "county", "status"], 4),
         "wms__inventory_transactions": txn,
     }
@@ -177,21 +219,33 @@ def reference_updates(rng, st: State, day: date, scale: float) -> dict:
     ref.items.loc[rows, "case_weight_lbs"] = np.round(ref.items.loc[rows, "case_weight_lbs"] * 1.25, 2)
     at = local_to_utc(day, rng.uniform(8 * 3600, 17 * 3600, 3))
     it = ref.items.iloc[rows]
-    items = change_frame("U", np.full(k, at[0]), {c: it[c].to_numpy() for c in
-                                                   ["sku", "description", "fa_category", "storage_type",
-                                                    "case_weight_lbs", "is_active"]} | {"updated_at": stamps(np.full(k, at[0]))})
+    items = change_frame(
+        "U",
+        np.full(k, at[0]),
+        {
+            c: it[c].to_numpy()
+            for c in ["sku", "description", "fa_category", "storage_type", "case_weight_lbs", "is_active"]
+        }
+        | {"updated_at": stamps(np.full(k, at[0]))},
+    )
     a = int(rng.integers(len(ref.agencies)))
     ref.agencies.loc[a, "status"] = "SUSPENDED" if ref.agencies.loc[a, "status"] == "ACTIVE" else "ACTIVE"
     ag = ref.agencies.iloc[[a]]
-    agencies = change_frame("U", at[1:2], {c: ag[c].to_numpy() for c in
-                                           ["agency_id", "agency_name", "agency_type", "county", "status"]}
-                            | {"updated_at": stamps(at[1:2])})
+    agencies = change_frame(
+        "U",
+        at[1:2],
+        {c: ag[c].to_numpy() for c in ["agency_id", "agency_name", "agency_type", "county", "status"]}
+        | {"updated_at": stamps(at[1:2])},
+    )
     d = int(rng.integers(len(ref.donors)))
     ref.donors.loc[d, "phone"] = f"510-555-{int(rng.integers(10000)):04d}"
     dn = ref.donors.iloc[[d]]
-    donors = change_frame("U", at[2:3], {c: dn[c].to_numpy() for c in
-                                         ["donor_id", "donor_name", "donor_type", "contact_email", "phone", "city"]}
-                          | {"updated_at": stamps(at[2:3])})
+    donors = change_frame(
+        "U",
+        at[2:3],
+        {c: dn[c].to_numpy() for c in ["donor_id", "donor_name", "donor_type", "contact_email", "phone", "city"]}
+        | {"updated_at": stamps(at[2:3])},
+    )
     return {"wms__items": items, "ordering__agencies": agencies, "intake__donors": donors}
 
 
@@ -219,12 +273,13 @@ def simulate_day(st: State, day: date, day_index: int, scale: float, seed: int, 
     n_ship, n_other = len(ship_req), len(other)
 
     order_frames, feed, file_us, file_names, dist, voids = ordering.ship(
-        rng, st, day, plan, keep[:n_ship], p, rates, defects)
+        rng, st, day, plan, keep[:n_ship], p, rates, defects
+    )
     for key in order_frames.pop("deleted_order_lines"):
         defects.add("deleted_rows", [{"table": "ordering__order_lines", "key": int(key)}])
     frames.update({f"ordering__{k}": v for k, v in order_frames.items()})
 
-    kept_other = other.loc[keep[n_ship:n_ship + n_other]]
+    kept_other = other.loc[keep[n_ship : n_ship + n_other]]
     moved = stock.movement_postings(rng, day, kept_other, p, ref.locations, vol, st)
     inserts = pd.concat([stock.receipt_postings(rng, receipts, day), moved], ignore_index=True)
     inserts["key"] = np.char.add("M:", np.arange(len(inserts)).astype(str))
@@ -244,10 +299,31 @@ def simulate_day(st: State, day: date, day_index: int, scale: float, seed: int, 
     closing = stock.roll_forward(st.positions, pd.concat([moves, manual_moves], ignore_index=True), st.lot_weight)
     st.positions = closing
     negative_now = closing.loc[closing["cases_c"] < 0]
-    defects.add("negative_balances", [
-        {"business_date": day.isoformat(), "sku": r.sku, "lot_code": r.lot_code, "location_id": r.location_id,
-         "closing_cases": r.cases_c / 100, "closing_lbs": r.lbs_c / 100} for r in negative_now.itertuples()])
+    defects.add(
+        "negative_balances",
+        [
+            {
+                "business_date": day.isoformat(),
+                "sku": r.sku,
+                "lot_code": r.lot_code,
+                "location_id": r.location_id,
+                "closing_cases": r.cases_c / 100,
+                "closing_lbs": r.lbs_c / 100,
+            }
+            for r in negative_now.itertuples()
+        ],
+    )
     onhand = stock.onhand_snapshot(rng, day, closing, rates.onhand_variance, defects)
-    return DayActivity(day=day, changes=finish_changes(st, frames, day), shipments=feed,
-                       shipment_files=(file_us, file_names), adjustments=sheet, tefap=tefap_rows, onhand=onhand,
-                       moves=moves, postings=ins, closing=closing, voids=void_records)
+    return DayActivity(
+        day=day,
+        changes=finish_changes(st, frames, day),
+        shipments=feed,
+        shipment_files=(file_us, file_names),
+        adjustments=sheet,
+        tefap=tefap_rows,
+        onhand=onhand,
+        moves=moves,
+        postings=ins,
+        closing=closing,
+        voids=void_records,
+    )

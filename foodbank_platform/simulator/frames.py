@@ -13,8 +13,22 @@ import pandas as pd
 
 from .clock import to_datetime
 
-POSTING_COLUMNS = ["txn_type", "sku", "lot_code", "supplier_lot", "from_location_id", "to_location_id", "cases_c",
-                   "lbs_c", "reference_type", "reference_id", "reason_code", "occurred_us", "created_by", "commit_us"]
+POSTING_COLUMNS = [
+    "txn_type",
+    "sku",
+    "lot_code",
+    "supplier_lot",
+    "from_location_id",
+    "to_location_id",
+    "cases_c",
+    "lbs_c",
+    "reference_type",
+    "reference_id",
+    "reason_code",
+    "occurred_us",
+    "created_by",
+    "commit_us",
+]
 
 
 def defect_count(rate: float, population: int) -> int:

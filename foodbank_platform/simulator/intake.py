@@ -33,16 +33,29 @@ def _receipts(rng, st, day, wh, sku, cases_c, lbs_c, ref_type, ref_id, occurred_
     docks = st.ref.locations.loc[st.ref.locations.zone == "DOCK"].groupby("warehouse_code")["location_id"].apply(list)
     dock = np.array([docks[w][i % len(docks[w])] for w, i in zip(wh, rng.integers(0, 60, size=len(wh)))], dtype=object)
     home = st.ref.home.set_index(["sku", "warehouse_code"])["location_id"]
-    lot_supplier = np.where(rng.random(len(wh)) < 0.25,
-                            np.char.add("MFG-", rng.integers(10000, 99999, size=len(wh)).astype(str)).astype(object), None)
+    lot_supplier = np.where(
+        rng.random(len(wh)) < 0.25,
+        np.char.add("MFG-", rng.integers(10000, 99999, size=len(wh)).astype(str)).astype(object),
+        None,
+    )
     odd = rng.random(len(wh)) < 0.01  # supplier lots keyed with commas and quotes, as in the sample
     lot_supplier[odd] = 'GRW 55,"A" LOT'
-    return pd.DataFrame({
-        "warehouse_code": wh, "sku": sku, "lot_code": st.lot_codes(day, wh, sku), "cases_c": cases_c, "lbs_c": lbs_c, "reference_type": ref_type,
-        "reference_id": ref_id, "occurred_us": occurred_us, "dock": dock, "supplier_lot": lot_supplier,
-        "home": home.reindex(pd.MultiIndex.from_arrays([home_sku, wh])).to_numpy(),
-        "created_by": CLERKS[rng.integers(len(CLERKS), size=len(wh))],
-    })
+    return pd.DataFrame(
+        {
+            "warehouse_code": wh,
+            "sku": sku,
+            "lot_code": st.lot_codes(day, wh, sku),
+            "cases_c": cases_c,
+            "lbs_c": lbs_c,
+            "reference_type": ref_type,
+            "reference_id": ref_id,
+            "occurred_us": occurred_us,
+            "dock": dock,
+            "supplier_lot": lot_supplier,
+            "home": home.reindex(pd.MultiIndex.from_arrays([home_sku, wh])).to_numpy(),
+            "created_by": CLERKS[rng.integers(len(CLERKS), size=len(wh))],
+        }
+    )
 
 
 def donations(rng, st, day: date, n_lines: int, rates, defects: Defects):
@@ -57,8 +70,9 @@ def donations(rng, st, day: date, n_lines: int, rates, defects: Defects):
     for w in ("OAK", "HAY"):
         m = wh == w
         seq[m] = st.take(f"donation_{w}", int(m.sum()))
-    donation_id = np.char.add(np.char.add(np.char.add("DN-", wh.astype(str)), f"-{day.year}-"),
-                              np.char.zfill(seq.astype(str), 7)).astype(object)
+    donation_id = np.char.add(
+        np.char.add(np.char.add("DN-", wh.astype(str)), f"-{day.year}-"), np.char.zfill(seq.astype(str), 7)
+    ).astype(object)
     # lines: each donation gets >= 1, the rest spread at random
     owner = np.sort(np.concatenate([np.arange(n_don), rng.integers(0, n_don, max(0, n_lines - n_don))]))
     n_l = len(owner)
@@ -99,23 +113,53 @@ def donations(rng, st, day: date, n_lines: int, rates, defects: Defects):
     defects.add("receipts_without_intake", [{"donation_id": donation_id[i]} for i in missing])
 
     program = donor["program"].to_numpy()
-    headers = dict(id=ids, donation_id=donation_id, donor_id=donor["donor_id"].to_numpy(), warehouse_code=wh,
-                   source_program=program, received_at=stamps(received))
+    headers = dict(
+        id=ids,
+        donation_id=donation_id,
+        donor_id=donor["donor_id"].to_numpy(),
+        warehouse_code=wh,
+        source_program=program,
+        received_at=stamps(received),
+    )
     hdr = {k: np.asarray(v)[in_intake] for k, v in headers.items()}
-    opened = change_frame("I", open_commit[in_intake], {**hdr, "status": "OPEN",
-                                                         "updated_at": stamps(open_commit[in_intake])})
-    posted = change_frame("U", post_commit[in_intake], {**hdr, "status": "POSTED",
-                                                        "updated_at": stamps(post_commit[in_intake])})
+    opened = change_frame(
+        "I", open_commit[in_intake], {**hdr, "status": "OPEN", "updated_at": stamps(open_commit[in_intake])}
+    )
+    posted = change_frame(
+        "U", post_commit[in_intake], {**hdr, "status": "POSTED", "updated_at": stamps(post_commit[in_intake])}
+    )
     drafts = _drafts(rng, st, day, rates, defects, wh, donor)
     occurred = received[owner] + rng.integers(300, 3600, n_l) * 1_000_000
-    receipts = _receipts(rng, st, day, wh[owner], wms_sku, cases, lbs, "DONATION", donation_id[owner], occurred,
-                         np.where(np.isin(np.arange(n_l), unknown), pick["sku"].to_numpy(), wms_sku))
+    receipts = _receipts(
+        rng,
+        st,
+        day,
+        wh[owner],
+        wms_sku,
+        cases,
+        lbs,
+        "DONATION",
+        donation_id[owner],
+        occurred,
+        np.where(np.isin(np.arange(n_l), unknown), pick["sku"].to_numpy(), wms_sku),
+    )
     receipts["intake_row"] = np.arange(n_l)
     keep = in_intake[owner]
-    lines = change_frame("I", line_commit[keep], {
-        "line_id": line_ids[keep], "donation_pk": ids[owner][keep], "sku": intake_sku[keep],
-        "fa_category": pick["fa_category"].to_numpy()[keep], "lot_code": receipts["lot_code"].to_numpy()[keep], "cases": decimal(cases[keep]),
-        "gross_lbs": decimal(lbs[keep]), "best_by": best_by[keep], "updated_at": stamps(line_commit[keep])})
+    lines = change_frame(
+        "I",
+        line_commit[keep],
+        {
+            "line_id": line_ids[keep],
+            "donation_pk": ids[owner][keep],
+            "sku": intake_sku[keep],
+            "fa_category": pick["fa_category"].to_numpy()[keep],
+            "lot_code": receipts["lot_code"].to_numpy()[keep],
+            "cases": decimal(cases[keep]),
+            "gross_lbs": decimal(lbs[keep]),
+            "best_by": best_by[keep],
+            "updated_at": stamps(line_commit[keep]),
+        },
+    )
     defects.add("unknown_sku_donation_lines", [int(line_ids[i]) for i in unknown if keep[i]])
     defects.add("salvage_donation_lines", [int(x) for x in line_ids[salvage & keep]])
 
@@ -131,9 +175,16 @@ def _drafts(rng, st, day, rates, defects, wh, donor):
     ids = st.take("donation_pk", len(k))
     at = local_to_utc(day, rng.uniform(7 * 3600, 17 * 3600, len(k)))
     gone = at + rng.integers(60, 900, len(k)) * 1_000_000
-    cols = dict(id=ids, donation_id=[f"DN-{w}-DRAFT-{i}" for w, i in zip(wh[k], ids)],
-                donor_id=donor["donor_id"].to_numpy()[k], warehouse_code=wh[k], source_program="DONATED",
-                received_at=stamps(at), status="OPEN", updated_at=stamps(at))
+    cols = dict(
+        id=ids,
+        donation_id=[f"DN-{w}-DRAFT-{i}" for w, i in zip(wh[k], ids)],
+        donor_id=donor["donor_id"].to_numpy()[k],
+        warehouse_code=wh[k],
+        source_program="DONATED",
+        received_at=stamps(at),
+        status="OPEN",
+        updated_at=stamps(at),
+    )
     empty = {c: None for c in cols if c != "id"}
     defects.add("deleted_rows", [{"table": "intake__donations", "key": int(i)} for i in ids])
     return [change_frame("I", at, cols), change_frame("D", gone, {"id": ids, **empty})]
@@ -158,18 +209,41 @@ def tefap(rng, st, day: date, n_lines: int, rates, defects: Defects):
     mapped = np.flatnonzero(pd.notna(feed_sku))
     bad = choose(rng, mapped, rates.unknown_sku_tefap)
     feed_sku[bad] = typo_skus(rng, feed_sku[bad].astype(str))
-    feed = pd.DataFrame({
-        "bol_number": bol[bol_of], "line_number": line_no, "usda_material_code": c["usda_material_code"],
-        "description": c["description"], "sku": feed_sku, "cases": cases, "net_lbs": net_lbs,
-        "received_date": np.datetime64(day), "warehouse_code": wh_of_bol[bol_of], "program": program[bol_of],
-        "unit_value_usd": np.round(rng.uniform(10, 45, len(bol_of)), 2)})
+    feed = pd.DataFrame(
+        {
+            "bol_number": bol[bol_of],
+            "line_number": line_no,
+            "usda_material_code": c["usda_material_code"],
+            "description": c["description"],
+            "sku": feed_sku,
+            "cases": cases,
+            "net_lbs": net_lbs,
+            "received_date": np.datetime64(day),
+            "warehouse_code": wh_of_bol[bol_of],
+            "program": program[bol_of],
+            "unit_value_usd": np.round(rng.uniform(10, 45, len(bol_of)), 2),
+        }
+    )
     defects.add("unknown_sku_tefap_lines", [[feed.bol_number[i], int(feed.line_number[i])] for i in bad])
-    defects.add("unmapped_tefap_lines", [[feed.bol_number[i], int(feed.line_number[i])]
-                                         for i in np.flatnonzero(pd.isna(c["feed_sku"]))])
+    defects.add(
+        "unmapped_tefap_lines",
+        [[feed.bol_number[i], int(feed.line_number[i])] for i in np.flatnonzero(pd.isna(c["feed_sku"]))],
+    )
     at = np.sort(local_to_utc(day, rng.uniform(9 * 3600, 15 * 3600, n_bol)))[bol_of] + line_no * 30_000_000
     ref_id = np.char.add(np.char.add(bol[bol_of].astype(str), "-"), line_no.astype(str)).astype(object)
-    receipts = _receipts(rng, st, day, wh_of_bol[bol_of], c["wms_sku"].to_numpy(), cases * 100, net_lbs * 100,
-                         "TEFAP_BOL", ref_id, at, c["wms_sku"].to_numpy())
+    receipts = _receipts(
+        rng,
+        st,
+        day,
+        wh_of_bol[bol_of],
+        c["wms_sku"].to_numpy(),
+        cases * 100,
+        net_lbs * 100,
+        "TEFAP_BOL",
+        ref_id,
+        at,
+        c["wms_sku"].to_numpy(),
+    )
     return feed, receipts
 
 

@@ -77,26 +77,26 @@ class Manifest:
 # book vs on-hand: exactly `onhand_variances`.
 DEFECTS = {
     "unknown_sku": "{table: keys} rows whose non-NULL SKU is not in wms.items: txn_id (WMS, every posting of such "
-                   "a lot), line_id (donation lines), shipment_line_id (latest shipment lines), [bol, line] (TEFAP), "
-                   "adjustment_id (manual adjustment rows, approved or not)",
+    "a lot), line_id (donation lines), shipment_line_id (latest shipment lines), [bol, line] (TEFAP), "
+    "adjustment_id (manual adjustment rows, approved or not)",
     "rekeyed_donation_ids": "{donation_id, ids}: one donation_id on two intake.donations rows",
     "orphan_shipment_lines": "{shipment_line_id, order_id, order_line_id}: order and order line do not exist",
     "void_postings": "{voided_txn_id, correction_txn_id|null, reference_id, reason}: wrong_quantity, "
-                     "shipment_resent (re-posted with the new quantity), shipment_voided (no re-post)",
+    "shipment_resent (re-posted with the new quantity), shipment_voided (no re-post)",
     "resent_shipment_lines": "{shipment_line_id, first_file, resent_file, is_void, cases_before, cases_after}",
     "negative_balances": "{business_date, sku, lot_code, location_id, closing_cases, closing_lbs} for every day a "
-                         "position closes below zero",
+    "position closes below zero",
     "onhand_variances": "{snapshot_date, sku, lot_code, location_id, book_*, onhand_*}: snapshot rows that differ "
-                        "from the book (every other snapshot row equals the book's closing)",
+    "from the book (every other snapshot row equals the book's closing)",
     "receipts_without_intake": "{donation_id}: WMS RECEIPT/DONATION postings with no intake donation",
     "distributions_without_shipment": "shipment_line_id of WMS DISTRIBUTION postings never in the shipments feed",
     "unshipped_order_lines": "{order_line_id, shipment_line_id, cases}: the order line each distribution without "
-                             "shipment fulfils; ordering approved those cases, the feed never shipped them",
+    "shipment fulfils; ordering approved those cases, the feed never shipped them",
     "late_files": "{path, intended_delivery, actual_delivery, days_late} SFTP files delivered late",
     "replayed_dms_files": "{system, restart_at, window_start, files: [{path, rows, first/last_change_seq}]}: "
-                          "rows identical to ones already delivered",
+    "rows identical to ones already delivered",
     "dst_days": "{date, kind, file, lines: [{shipment_line_id, wall_time, shipped_at_utc}]}: shipments in the "
-                "repeated hour (fall_back) or written by a clock still on PST (spring_forward)",
+    "repeated hour (fall_back) or written by a clock still on PST (spring_forward)",
     "unapproved_adjustments": "adjustment_id of rows with empty approved_by (not book events)",
     "deleted_rows": "{table, key}: D rows (draft donations, order lines removed before approval)",
     "salvage_donation_lines": "line_id of donation lines with a NULL sku (unsorted salvage; the WMS uses SAL-MIX-0001)",
@@ -135,8 +135,9 @@ def dms_table_counts(history: dict) -> dict:
     return out
 
 
-def unknown_skus(known: set, wms: pd.DataFrame, lines: pd.DataFrame, ships: pd.DataFrame,
-                 tefap: pd.DataFrame, sheets: pd.DataFrame) -> dict:
+def unknown_skus(
+    known: set, wms: pd.DataFrame, lines: pd.DataFrame, ships: pd.DataFrame, tefap: pd.DataFrame, sheets: pd.DataFrame
+) -> dict:
     def bad(s: pd.Series) -> np.ndarray:
         return (s.notna() & ~s.isin(known)).to_numpy()
 
@@ -144,8 +145,9 @@ def unknown_skus(known: set, wms: pd.DataFrame, lines: pd.DataFrame, ships: pd.D
         "wms__inventory_transactions": sorted(int(x) for x in wms.loc[bad(wms["sku"]), "txn_id"].unique()),
         "intake__donation_lines": sorted(int(x) for x in lines.loc[bad(lines["sku"]), "line_id"].unique()),
         "legacy_warehouse__shipments": sorted(ships.loc[bad(ships["sku"]), "shipment_line_id"].unique().tolist()),
-        "usda_tefap__receipts": [[b, int(n)] for b, n in tefap.loc[bad(tefap["sku"]), ["bol_number", "line_number"]]
-                                 .itertuples(index=False)],
+        "usda_tefap__receipts": [
+            [b, int(n)] for b, n in tefap.loc[bad(tefap["sku"]), ["bol_number", "line_number"]].itertuples(index=False)
+        ],
         # not injected: a spreadsheet row for a position that holds a hand-keyed SKU carries it too
         "manual_adjustments__adjustments": sorted(sheets.loc[bad(sheets["sku"]), "adjustment_id"].unique().tolist()),
     }

@@ -52,13 +52,21 @@ def plan_orders(rng, st, day: date, n_lines: int, positions: pd.DataFrame, rates
         night[: max(2, n_orders // 50)] = True
     submitted_s = np.where(night, rng.uniform(300, 900, n_orders), rng.uniform(6 * 3600, 10 * 3600, n_orders))
     approved_s = np.where(night, 1200.0, submitted_s + rng.uniform(1800, 5400, n_orders))
-    orders = pd.DataFrame({
-        "order_id": st.take("order", n_orders), "agency_id": ag["agency_id"], "agency_name": ag["agency_name"],
-        "warehouse_code": ag["warehouse_code"],
-        "order_type": np.where(rng.random(n_orders) < 0.7, "SHOPPING", "PREORDER"),
-        "ship_method": np.where(rng.random(n_orders) < 0.4, "PICKUP", "DELIVERY"),
-        "submitted_us": local_to_utc(day, submitted_s), "approved_us": local_to_utc(day, approved_s),
-        "approved_s": approved_s, "night": night, "cancelled": False})
+    orders = pd.DataFrame(
+        {
+            "order_id": st.take("order", n_orders),
+            "agency_id": ag["agency_id"],
+            "agency_name": ag["agency_name"],
+            "warehouse_code": ag["warehouse_code"],
+            "order_type": np.where(rng.random(n_orders) < 0.7, "SHOPPING", "PREORDER"),
+            "ship_method": np.where(rng.random(n_orders) < 0.4, "PICKUP", "DELIVERY"),
+            "submitted_us": local_to_utc(day, submitted_s),
+            "approved_us": local_to_utc(day, approved_s),
+            "approved_s": approved_s,
+            "night": night,
+            "cancelled": False,
+        }
+    )
     orders.loc[choose(rng, np.flatnonzero(~night), 0.01), "cancelled"] = True
 
     owner = np.sort(np.concatenate([np.arange(n_orders), rng.integers(0, n_orders, max(0, n_lines - n_orders))]))
@@ -73,9 +81,15 @@ def plan_orders(rng, st, day: date, n_lines: int, positions: pd.DataFrame, rates
     for w in ("OAK", "HAY"):
         m, rows = wh == w, np.flatnonzero(pos["warehouse_code"].to_numpy() == w)
         row[m] = rows[rng.integers(0, len(rows), int(m.sum()))]
-    lines = pd.DataFrame({"order_line_id": st.take("order_line", len(owner)), "order_row": owner,
-                          "sku": pos["sku"].to_numpy()[row],
-                          "cases_requested_c": rng.integers(2, 25, len(owner)) * 100, "deleted": False})
+    lines = pd.DataFrame(
+        {
+            "order_line_id": st.take("order_line", len(owner)),
+            "order_row": owner,
+            "sku": pos["sku"].to_numpy()[row],
+            "cases_requested_c": rng.integers(2, 25, len(owner)) * 100,
+            "deleted": False,
+        }
+    )
     lines.loc[choose(rng, np.arange(len(owner)), rates.deleted_order_line), "deleted"] = True
 
     # each live line ships as 1-4 pick lines, each from a position holding the SKU
@@ -92,8 +106,15 @@ def plan_orders(rng, st, day: date, n_lines: int, positions: pd.DataFrame, rates
     window = local_to_utc(day, np.array([1800.0, 4.5 * 3600]))
     shipped[is_night] = window[0] + (rng.random(int(is_night.sum())) * (window[1] - window[0])).astype(np.int64)
     cases = np.where(is_night, 100, rng.integers(1, 9, len(o)) * 100)
-    requests = pd.DataFrame({"line_row": line_of, "position": pos["index"].to_numpy()[pick], "cases_c": cases,
-                             "occurred_us": shipped, "night": is_night})
+    requests = pd.DataFrame(
+        {
+            "line_row": line_of,
+            "position": pos["index"].to_numpy()[pick],
+            "cases_c": cases,
+            "occurred_us": shipped,
+            "night": is_night,
+        }
+    )
     return OrderPlan(orders, lines, requests)
 
 
@@ -119,8 +140,7 @@ def written_wall(day: date, shipped_us: np.ndarray) -> np.ndarray:
     return wall
 
 
-def ship(rng, st, day: date, plan: OrderPlan, kept: np.ndarray, positions: pd.DataFrame, rates,
-         defects: Defects):
+def ship(rng, st, day: date, plan: OrderPlan, kept: np.ndarray, positions: pd.DataFrame, rates, defects: Defects):
     """Turn the requests that stock allowed into shipment lines, feed files, order changes and WMS postings.
 
     Returns (order change frames, shipments feed rows with their file slot, distribution postings,
@@ -133,39 +153,64 @@ def ship(rng, st, day: date, plan: OrderPlan, kept: np.ndarray, positions: pd.Da
     req = req.sort_values("shipped_us", kind="stable").reset_index(drop=True)
     req["shipment_line_id"] = np.char.add("SL-", np.char.zfill(st.take("shipment_line", n).astype(str), 8))
     pos = positions.loc[req["position"]]
-    req["sku"], req["lot_code"], req["location_id"] = pos["sku"].to_numpy(), pos["lot_code"].to_numpy(), \
-        pos["location_id"].to_numpy()
+    req["sku"], req["lot_code"], req["location_id"] = (
+        pos["sku"].to_numpy(),
+        pos["lot_code"].to_numpy(),
+        pos["location_id"].to_numpy(),
+    )
     req["lbs_c"] = lbs_for(req["cases_c"], pos["wt_c"].to_numpy())
     order = plan.orders.iloc[plan.lines["order_row"].to_numpy()[req["line_row"]]]
     req["order_id"] = order["order_id"].to_numpy()
     req["order_line_id"] = plan.lines["order_line_id"].to_numpy()[req["line_row"]]
     req["agency_id"], req["agency_name"] = order["agency_id"].to_numpy(), order["agency_name"].to_numpy()
     route = np.char.add("R-", rng.integers(1, 31, len(plan.orders)).astype(str))  # one truck route per order
-    req["route_id"] = np.where(order["ship_method"].to_numpy() == "DELIVERY",
-                               route[plan.lines["order_row"].to_numpy()[req["line_row"]]], None)
+    req["route_id"] = np.where(
+        order["ship_method"].to_numpy() == "DELIVERY", route[plan.lines["order_row"].to_numpy()[req["line_row"]]], None
+    )
     file_us, file_names = shipment_file_times(day)
     req["slot"] = np.searchsorted(file_us, req["shipped_us"].to_numpy())
     req["commit_us"] = req["shipped_us"] + rng.integers(5, 60, n) * US
 
     # disjoint sets of lines for each defect; night lines stay clean so the DST file reads as designed
     pool = rng.permutation(np.flatnonzero(~req["night"].to_numpy() & (req["slot"] < len(file_us) - 3)))
-    sizes = [choose(rng, pool, r).size for r in (rates.orphan_shipment, rates.resent_shipment,
-                                                 rates.distribution_without_shipment, rates.void_posting,
-                                                 rates.unknown_sku)]
-    orphan, resent, unshipped, misposted, miskeyed = np.split(pool[:sum(sizes)], np.cumsum(sizes)[:-1])
+    sizes = [
+        choose(rng, pool, r).size
+        for r in (
+            rates.orphan_shipment,
+            rates.resent_shipment,
+            rates.distribution_without_shipment,
+            rates.void_posting,
+            rates.unknown_sku,
+        )
+    ]
+    orphan, resent, unshipped, misposted, miskeyed = np.split(pool[: sum(sizes)], np.cumsum(sizes)[:-1])
 
     fake = st.take("orphan", len(orphan))
     req.loc[orphan, "order_id"] = 90_000_000 + fake
     req.loc[orphan, "order_line_id"] = 990_000_000 + fake
-    defects.add("orphan_shipment_lines", [
-        {"shipment_line_id": r.shipment_line_id, "order_id": int(r.order_id), "order_line_id": int(r.order_line_id)}
-        for r in req.loc[orphan].itertuples()])
+    defects.add(
+        "orphan_shipment_lines",
+        [
+            {"shipment_line_id": r.shipment_line_id, "order_id": int(r.order_id), "order_line_id": int(r.order_line_id)}
+            for r in req.loc[orphan].itertuples()
+        ],
+    )
 
     key = np.char.add("DIST:", req["shipment_line_id"].to_numpy().astype(str))
-    dist = postings(n, txn_type="DISTRIBUTION", sku=req["sku"], lot_code=req["lot_code"],
-                    from_location_id=req["location_id"], cases_c=req["cases_c"], lbs_c=req["lbs_c"],
-                    reference_type="SHIPMENT", reference_id=req["shipment_line_id"], occurred_us=req["shipped_us"],
-                    created_by=SCANNERS[rng.integers(len(SCANNERS), size=n)], commit_us=req["commit_us"])
+    dist = postings(
+        n,
+        txn_type="DISTRIBUTION",
+        sku=req["sku"],
+        lot_code=req["lot_code"],
+        from_location_id=req["location_id"],
+        cases_c=req["cases_c"],
+        lbs_c=req["lbs_c"],
+        reference_type="SHIPMENT",
+        reference_id=req["shipment_line_id"],
+        occurred_us=req["shipped_us"],
+        created_by=SCANNERS[rng.integers(len(SCANNERS), size=n)],
+        commit_us=req["commit_us"],
+    )
     dist["key"] = key
     extra, voids = [], []
     # posted with one case too many, voided half a minute later and posted again right
@@ -185,8 +230,11 @@ def ship(rng, st, day: date, plan: OrderPlan, kept: np.ndarray, positions: pd.Da
     resend = req.loc[resent].copy()
     resend["slot"] = np.minimum(resend["slot"] + rng.integers(1, 4, len(resent)), len(file_us) - 1)
     void_it = (rng.random(len(resent)) < 0.5) | (resend["cases_c"].to_numpy() <= 100)
-    new_cases = np.where(void_it, resend["cases_c"], (rng.random(len(resent)) * (resend["cases_c"] // 100 - 1)
-                                                      ).astype(np.int64) * 100 + 100)
+    new_cases = np.where(
+        void_it,
+        resend["cases_c"],
+        (rng.random(len(resent)) * (resend["cases_c"] // 100 - 1)).astype(np.int64) * 100 + 100,
+    )
     resend["is_void"], resend["cases_c"] = void_it, new_cases
     resend["lbs_c"] = lbs_for(new_cases, positions.loc[resend["position"], "wt_c"].to_numpy())
     at = file_us[resend["slot"].to_numpy()] - rng.integers(30, 300, len(resent)) * US
@@ -194,13 +242,31 @@ def ship(rng, st, day: date, plan: OrderPlan, kept: np.ndarray, positions: pd.Da
     again["cases_c"], again["lbs_c"] = resend["cases_c"].to_numpy()[~void_it], resend["lbs_c"].to_numpy()[~void_it]
     again["commit_us"], again["key"] = at[~void_it], np.char.add("RESEND:", again["key"].to_numpy().astype(str))
     extra.append(again)
-    voids += [(k, t, f"RESEND:{k}" if not v else None, "shipment_voided" if v else "shipment_resent")
-              for k, t, v in zip(key[resent], at, void_it)]
-    defects.add("resent_shipment_lines", [
-        {"shipment_line_id": s, "first_file": file_names[a], "resent_file": file_names[b], "is_void": bool(v),
-         "cases_before": c0 / 100, "cases_after": c1 / 100}
-        for s, a, b, v, c0, c1 in zip(resend["shipment_line_id"], req.loc[resent, "slot"], resend["slot"], void_it,
-                                      req.loc[resent, "cases_c"], new_cases)])
+    voids += [
+        (k, t, f"RESEND:{k}" if not v else None, "shipment_voided" if v else "shipment_resent")
+        for k, t, v in zip(key[resent], at, void_it)
+    ]
+    defects.add(
+        "resent_shipment_lines",
+        [
+            {
+                "shipment_line_id": s,
+                "first_file": file_names[a],
+                "resent_file": file_names[b],
+                "is_void": bool(v),
+                "cases_before": c0 / 100,
+                "cases_after": c1 / 100,
+            }
+            for s, a, b, v, c0, c1 in zip(
+                resend["shipment_line_id"],
+                req.loc[resent, "slot"],
+                resend["slot"],
+                void_it,
+                req.loc[resent, "cases_c"],
+                new_cases,
+            )
+        ],
+    )
 
     # the legacy clerk keyed a SKU that does not exist (the WMS scanned the right one)
     feed.loc[miskeyed, "sku"] = typo_skus(rng, feed.loc[miskeyed, "sku"].to_numpy())
@@ -208,9 +274,13 @@ def ship(rng, st, day: date, plan: OrderPlan, kept: np.ndarray, positions: pd.Da
     feed = feed.drop(index=unshipped)
     defects.add("distributions_without_shipment", [str(s) for s in req.loc[unshipped, "shipment_line_id"]])
     # ordering approved what the warehouse shipped, so those order lines are short in the feed
-    defects.add("unshipped_order_lines", [
-        {"order_line_id": int(r.order_line_id), "shipment_line_id": r.shipment_line_id, "cases": r.cases_c / 100}
-        for r in req.loc[unshipped].itertuples()])
+    defects.add(
+        "unshipped_order_lines",
+        [
+            {"order_line_id": int(r.order_line_id), "shipment_line_id": r.shipment_line_id, "cases": r.cases_c / 100}
+            for r in req.loc[unshipped].itertuples()
+        ],
+    )
     feed = pd.concat([feed, resend], ignore_index=True)
     feed["first"] = np.arange(len(feed)) >= len(feed) - len(resend)  # re-sent rows lead their file
     feed = feed.sort_values(["slot", "first", "shipped_us"], ascending=[True, False, True], kind="stable")
@@ -234,22 +304,42 @@ def _dst_record(day: date, feed: pd.DataFrame, names: list[str], defects: Defect
     night = feed.loc[feed["night"] & (feed["slot"] == 0)]
     hour = night["wall"].to_numpy().astype("datetime64[h]").astype(np.int64) % 24
     shown = night.loc[(hour == 1) if kind == "fall_back" else (hour == 2)]
-    defects.add("dst_days", [{
-        "date": day.isoformat(), "kind": kind, "file": names[0],
-        "lines": [{"shipment_line_id": r.shipment_line_id, "wall_time": str(r.wall)[:19].replace("T", " "),
-                   "shipped_at_utc": str(np.datetime64(int(r.shipped_us), "us")).replace("T", " ")}
-                  for r in shown.itertuples()]}])
+    defects.add(
+        "dst_days",
+        [
+            {
+                "date": day.isoformat(),
+                "kind": kind,
+                "file": names[0],
+                "lines": [
+                    {
+                        "shipment_line_id": r.shipment_line_id,
+                        "wall_time": str(r.wall)[:19].replace("T", " "),
+                        "shipped_at_utc": str(np.datetime64(int(r.shipped_us), "us")).replace("T", " "),
+                    }
+                    for r in shown.itertuples()
+                ],
+            }
+        ],
+    )
 
 
 def _order_frames(rng, day: date, plan: OrderPlan, approved: pd.Series, req: pd.DataFrame) -> dict:
     o, ln = plan.orders, plan.lines
     n = len(o)
     last_ship = req.groupby(plan.lines["order_row"].to_numpy()[req["line_row"]])["shipped_us"].max()
-    done = np.maximum(last_ship.reindex(range(n)).fillna(0).to_numpy(np.int64), o["approved_us"].to_numpy()) \
+    done = (
+        np.maximum(last_ship.reindex(range(n)).fillna(0).to_numpy(np.int64), o["approved_us"].to_numpy())
         + rng.integers(600, 3600, n) * US
-    base = {"order_id": o["order_id"].to_numpy(), "agency_id": o["agency_id"].to_numpy(),
-            "order_type": o["order_type"].to_numpy(), "ship_method": o["ship_method"].to_numpy(),
-            "requested_date": np.full(n, np.datetime64(day, "D")), "submitted_at": stamps(o["submitted_us"])}
+    )
+    base = {
+        "order_id": o["order_id"].to_numpy(),
+        "agency_id": o["agency_id"].to_numpy(),
+        "order_type": o["order_type"].to_numpy(),
+        "ship_method": o["ship_method"].to_numpy(),
+        "requested_date": np.full(n, np.datetime64(day, "D")),
+        "submitted_at": stamps(o["submitted_us"]),
+    }
     cancelled = o["cancelled"].to_numpy()
 
     def status(op, commit, value, rows=slice(None)):
@@ -257,23 +347,49 @@ def _order_frames(rng, day: date, plan: OrderPlan, approved: pd.Series, req: pd.
         return change_frame(op, commit[rows], {**cols, "status": value, "updated_at": stamps(commit[rows])})
 
     approved_at = o["approved_us"].to_numpy()
-    orders = [status("I", o["submitted_us"].to_numpy(), "SUBMITTED"),
-              status("U", approved_at, np.where(cancelled, "CANCELLED", "APPROVED")),
-              status("U", done, "SHIPPED", ~cancelled)]
+    orders = [
+        status("I", o["submitted_us"].to_numpy(), "SUBMITTED"),
+        status("U", approved_at, np.where(cancelled, "CANCELLED", "APPROVED")),
+        status("U", done, "SHIPPED", ~cancelled),
+    ]
     row = ln["order_row"].to_numpy()
     line_at = o["submitted_us"].to_numpy()[row] + np.arange(len(ln)) % 1000
-    lbase = {"order_line_id": ln["order_line_id"].to_numpy(), "order_id": o["order_id"].to_numpy()[row],
-             "sku": ln["sku"].to_numpy(), "cases_requested": decimal(ln["cases_requested_c"])}
+    lbase = {
+        "order_line_id": ln["order_line_id"].to_numpy(),
+        "order_id": o["order_id"].to_numpy()[row],
+        "sku": ln["sku"].to_numpy(),
+        "cases_requested": decimal(ln["cases_requested_c"]),
+    }
     deleted = ln["deleted"].to_numpy()
     live = ~deleted & ~cancelled[row]
     gone = line_at + rng.integers(60, 1200, len(ln)) * US
     cases_ok = approved.reindex(range(len(ln))).fillna(0).to_numpy()
-    lines = [change_frame("I", line_at, {**lbase, "cases_approved": None, "updated_at": stamps(line_at)}),
-             change_frame("D", gone[deleted], {"order_line_id": lbase["order_line_id"][deleted], "order_id": None,
-                                               "sku": None, "cases_requested": None, "cases_approved": None,
-                                               "updated_at": None}),
-             change_frame("U", approved_at[row][live] + 1, {
-                 **{k: v[live] for k, v in lbase.items()}, "cases_approved": decimal(cases_ok[live]),
-                 "updated_at": stamps(approved_at[row][live] + 1)})]
-    return {"orders": pd.concat(orders, ignore_index=True), "order_lines": pd.concat(lines, ignore_index=True),
-            "deleted_order_lines": lbase["order_line_id"][deleted]}
+    lines = [
+        change_frame("I", line_at, {**lbase, "cases_approved": None, "updated_at": stamps(line_at)}),
+        change_frame(
+            "D",
+            gone[deleted],
+            {
+                "order_line_id": lbase["order_line_id"][deleted],
+                "order_id": None,
+                "sku": None,
+                "cases_requested": None,
+                "cases_approved": None,
+                "updated_at": None,
+            },
+        ),
+        change_frame(
+            "U",
+            approved_at[row][live] + 1,
+            {
+                **{k: v[live] for k, v in lbase.items()},
+                "cases_approved": decimal(cases_ok[live]),
+                "updated_at": stamps(approved_at[row][live] + 1),
+            },
+        ),
+    ]
+    return {
+        "orders": pd.concat(orders, ignore_index=True),
+        "order_lines": pd.concat(lines, ignore_index=True),
+        "deleted_order_lines": lbase["order_line_id"][deleted],
+    }

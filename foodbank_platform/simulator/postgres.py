@@ -58,7 +58,7 @@ def statement(table: SourceTable, op: str) -> str:
     cols = table.column_names
     key_match = " AND ".join(f'"{k}" = %s' for k in table.key)
     if op == "I":
-        return f'INSERT INTO {target} ({", ".join(cols)}) VALUES ({", ".join(["%s"] * len(cols))})'
+        return f"INSERT INTO {target} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
     if op == "U":
         sets = ", ".join(f'"{c}" = %s' for c in cols if c not in table.key)
         return f"UPDATE {target} SET {sets} WHERE {key_match}"
@@ -79,18 +79,25 @@ def parameters(table: SourceTable, op: str, row: dict) -> list:
 def _python_rows(frame: pd.DataFrame) -> list[dict]:
     # psycopg2 adapts Python values, not numpy ones; NaN/NaT become NULL.
     plain = frame.astype(object).where(frame.notna(), None)
-    return [{k: (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for k, v in r.items()}
-            for r in plain.to_dict("records")]
+    return [
+        {k: (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for k, v in r.items()}
+        for r in plain.to_dict("records")
+    ]
 
 
 Transaction = list[tuple[SourceTable, dict]]
 
 
-def apply_changes(dsn: str, changes: Iterable[tuple[SourceTable, pd.DataFrame]],
-                  rows_per_transaction: int = 3) -> int:
+def apply_changes(dsn: str, changes: Iterable[tuple[SourceTable, pd.DataFrame]], rows_per_transaction: int = 3) -> int:
     """Apply (table, frame) change sets in order, `rows_per_transaction` rows per commit; return commits."""
-    return commit(dsn, (chunk for t, frame in changes
-                        for chunk in _chunks([(t, r) for r in _python_rows(frame)], rows_per_transaction)))
+    return commit(
+        dsn,
+        (
+            chunk
+            for t, frame in changes
+            for chunk in _chunks([(t, r) for r in _python_rows(frame)], rows_per_transaction)
+        ),
+    )
 
 
 def commit(dsn: str, transactions: Iterable[Transaction]) -> int:
@@ -108,15 +115,28 @@ def commit(dsn: str, transactions: Iterable[Transaction]) -> int:
 
 
 def _chunks(rows: list, size: int) -> Iterator[list]:
-    return (rows[start:start + size] for start in range(0, len(rows), size))
+    return (rows[start : start + size] for start in range(0, len(rows), size))
 
 
 def app_transactions(changes: dict[str, pd.DataFrame]) -> Iterator[Transaction]:
     """A day's change frames (raw table -> frame) as the apps committed them: in change-sequence
     order, the consecutive rows of one system with one commit time form one transaction."""
-    order = pd.concat([pd.DataFrame({"seq": f["dms_change_seq"].to_numpy(), "system": table(raw).system,
-                                     "ts": f["dms_commit_ts"].to_numpy(), "raw": raw, "row": np.arange(len(f))})
-                       for raw, f in changes.items() if len(f)], ignore_index=True)
+    order = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "seq": f["dms_change_seq"].to_numpy(),
+                    "system": table(raw).system,
+                    "ts": f["dms_commit_ts"].to_numpy(),
+                    "raw": raw,
+                    "row": np.arange(len(f)),
+                }
+            )
+            for raw, f in changes.items()
+            if len(f)
+        ],
+        ignore_index=True,
+    )
     order = order.sort_values("seq", kind="stable")
     rows = {raw: _python_rows(f) for raw, f in changes.items()}
     steps = zip(order["system"], order["ts"], order["raw"], order["row"])
@@ -132,8 +152,9 @@ class PostgresDms:
     commits: int = 0
 
     def full_load(self, frames: dict, log: FileLog) -> None:
-        self.commits += apply_changes(self.dsn, [(table(raw), f) for raw, f in frames.items()],
-                                      FULL_LOAD_ROWS_PER_TRANSACTION)
+        self.commits += apply_changes(
+            self.dsn, [(table(raw), f) for raw, f in frames.items()], FULL_LOAD_ROWS_PER_TRANSACTION
+        )
 
     def day(self, index: int, changes: dict, log: FileLog, defects: Defects) -> None:
         self.commits += commit(self.dsn, app_transactions(changes))
@@ -150,9 +171,16 @@ def source_row_counts(dsn: str) -> dict[str, int]:
     return counts
 
 
-def simulate_to_postgres(dsn: str, start_date: date = date(2026, 10, 29), days: int = 7, scale: float = 0.02,
-                         seed: int = 42, defects: DefectRates | None = None, sftp_root: Path | None = None,
-                         manifest_path: Path | None = None) -> Manifest:
+def simulate_to_postgres(
+    dsn: str,
+    start_date: date = date(2026, 10, 29),
+    days: int = 7,
+    scale: float = 0.02,
+    seed: int = 42,
+    defects: DefectRates | None = None,
+    sftp_root: Path | None = None,
+    manifest_path: Path | None = None,
+) -> Manifest:
     """Replay a simulation into the `wms`, `intake` and `ordering` schemas at `dsn` (created if
     missing; their tables must be empty), the SFTP feeds as files under `sftp_root` (None: generated
     for the manifest, then discarded), and return the manifest (also written to `manifest_path`).
@@ -170,7 +198,12 @@ def simulate_to_postgres(dsn: str, start_date: date = date(2026, 10, 29), days: 
             landing_root=Path(scratch) / "landing",  # stays empty: the DMS tables go to PostgreSQL
             sftp_root=Path(sftp_root or Path(scratch) / "sftp"),
             manifest_path=Path(manifest_path or Path(scratch) / "manifest.json"),
-            start_date=start_date, days=days, scale=scale, seed=seed, defects=defects or DefectRates())
+            start_date=start_date,
+            days=days,
+            scale=scale,
+            seed=seed,
+            defects=defects or DefectRates(),
+        )
         manifest = simulate(config, sink)
         # the capture decides the CDC file interval, not the simulator
         manifest.config.update(dms_sink="postgres", postgres_commits=sink.commits, cdc_file_seconds=None)

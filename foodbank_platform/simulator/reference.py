@@ -20,11 +20,29 @@ SALVAGE_SKU = "SAL-MIX-0001"  # the WMS's SKU for unsorted salvage (intake leave
 
 # (Feeding America category, SKU type code, storage type, typical case lbs, item groups (code, name))
 CATEGORIES = [
-    ("Vegetables (Canned & Frozen)", "CAN", "DRY", 27, [("VEG", "Green Beans"), ("CRN", "Sweet Corn"), ("TOM", "Tomatoes")]),
+    (
+        "Vegetables (Canned & Frozen)",
+        "CAN",
+        "DRY",
+        27,
+        [("VEG", "Green Beans"), ("CRN", "Sweet Corn"), ("TOM", "Tomatoes")],
+    ),
     ("Vegetables (Canned & Frozen)", "FRZ", "FRZ", 22, [("VEG", "Mixed Vegetables"), ("PEA", "Peas")]),
     ("Fruits (Canned & Frozen)", "CAN", "DRY", 30, [("FRT", "Peaches"), ("PRS", "Pears"), ("APS", "Applesauce")]),
-    ("Produce", "PRD", "REF", 38, [("APL", "Apples"), ("ORG", "Oranges"), ("POT", "Potatoes"), ("ONI", "Onions"),
-                                   ("CAR", "Carrots"), ("LET", "Lettuce")]),
+    (
+        "Produce",
+        "PRD",
+        "REF",
+        38,
+        [
+            ("APL", "Apples"),
+            ("ORG", "Oranges"),
+            ("POT", "Potatoes"),
+            ("ONI", "Onions"),
+            ("CAR", "Carrots"),
+            ("LET", "Lettuce"),
+        ],
+    ),
     ("Meat/Fish/Poultry", "FRZ", "FRZ", 30, [("CHK", "Chicken"), ("BEF", "Ground Beef"), ("FSH", "Tilapia")]),
     ("Dairy", "DAI", "REF", 32, [("MLK", "Milk"), ("CHS", "Cheese"), ("YOG", "Yogurt"), ("EGG", "Eggs")]),
     ("Protein (Non-Meat)", "DRY", "DRY", 24, [("PNB", "Peanut Butter"), ("BNS", "Dry Beans")]),
@@ -46,19 +64,49 @@ SHELF_DAYS = {"DRY": 365, "NF": 0, "REF": 14, "FRZ": 180}
 CITIES_OAK = ["Oakland", "Berkeley", "Alameda", "Emeryville", "Albany", "San Leandro", "Piedmont"]
 CITIES_HAY = ["Hayward", "Fremont", "Union City", "Newark", "Pleasanton", "Livermore", "Dublin", "Castro Valley"]
 AGENCY_TYPES = ["Pantry", "Soup Kitchen", "Shelter", "Senior", "Youth", "Direct Program"]
-AGENCY_WORDS = ["Iglesia Santa María", "Niños Felices", "Café Comunidad", "San José Obrero", "Peña Family",
-                "Corazón Abierto", "Nuestra Señora", "Good Shepherd", "Bay Area", "Eastbay", "St. Vincent's",
-                "Hope", "La Clínica", "Hermanos Unidos", "Seniors, Inc.", "Résidence", "Alameda"]
-AGENCY_SUFFIX = {"Pantry": "Pantry", "Soup Kitchen": "Kitchen", "Shelter": "Shelter", "Senior": "Senior Center",
-                 "Youth": "Youth Program", "Direct Program": "Mobile Pantry"}
-DONOR_TYPES = [("Retailer", 0.45, "DONATED"), ("Manufacturer", 0.15, "DONATED"), ("Grower", 0.15, "DONATED"),
-               ("Food Drive", 0.18, "FOOD_DRIVE"), ("Vendor", 0.05, "PURCHASED"), ("Government", 0.02, "USDA")]
-DONOR_NAMES = {"Retailer": ["Safeway #{n}", "Grocery Outlet {c}", "Trader Joe's #{n}", "Lucky #{n}", "Costco {c}"],
-               "Manufacturer": ["Pacific Foods Co. {n}", "Bay Bakers, LLC", "Golden State Canning {n}"],
-               "Grower": ["{c} Family Farms", "Sunol Orchards {n}", "Central Valley Produce {n}"],
-               "Food Drive": ["{c} High School Drive", "Rotary Club of {c}", "St. Mary's Parish {n}"],
-               "Vendor": ["Sysco {c}", "US Foods #{n}"],
-               "Government": ["USDA TEFAP via CDSS", "USDA CSFP via CDSS"]}
+AGENCY_WORDS = [
+    "Iglesia Santa María",
+    "Niños Felices",
+    "Café Comunidad",
+    "San José Obrero",
+    "Peña Family",
+    "Corazón Abierto",
+    "Nuestra Señora",
+    "Good Shepherd",
+    "Bay Area",
+    "Eastbay",
+    "St. Vincent's",
+    "Hope",
+    "La Clínica",
+    "Hermanos Unidos",
+    "Seniors, Inc.",
+    "Résidence",
+    "Alameda",
+]
+AGENCY_SUFFIX = {
+    "Pantry": "Pantry",
+    "Soup Kitchen": "Kitchen",
+    "Shelter": "Shelter",
+    "Senior": "Senior Center",
+    "Youth": "Youth Program",
+    "Direct Program": "Mobile Pantry",
+}
+DONOR_TYPES = [
+    ("Retailer", 0.45, "DONATED"),
+    ("Manufacturer", 0.15, "DONATED"),
+    ("Grower", 0.15, "DONATED"),
+    ("Food Drive", 0.18, "FOOD_DRIVE"),
+    ("Vendor", 0.05, "PURCHASED"),
+    ("Government", 0.02, "USDA"),
+]
+DONOR_NAMES = {
+    "Retailer": ["Safeway #{n}", "Grocery Outlet {c}", "Trader Joe's #{n}", "Lucky #{n}", "Costco {c}"],
+    "Manufacturer": ["Pacific Foods Co. {n}", "Bay Bakers, LLC", "Golden State Canning {n}"],
+    "Grower": ["{c} Family Farms", "Sunol Orchards {n}", "Central Valley Produce {n}"],
+    "Food Drive": ["{c} High School Drive", "Rotary Club of {c}", "St. Mary's Parish {n}"],
+    "Vendor": ["Sysco {c}", "US Foods #{n}"],
+    "Government": ["USDA TEFAP via CDSS", "USDA CSFP via CDSS"],
+}
 
 
 @dataclass
@@ -113,10 +161,20 @@ def _donors(rng: np.random.Generator, n: int) -> pd.DataFrame:
         name = names[rng.integers(len(names))].format(n=rng.integers(100, 4000), c=city)
         if program == "USDA":
             program = "CSFP" if "CSFP" in name else "TEFAP"
-        rows.append((f"DNR-{i:04d}", name, dtype, f"donor{i}@example.org" if rng.random() < 0.7 else None,
-                     f"510-555-{rng.integers(0, 10000):04d}" if rng.random() < 0.6 else None, city, program))
-    return pd.DataFrame(rows, columns=["donor_id", "donor_name", "donor_type", "contact_email", "phone", "city",
-                                       "program"])
+        rows.append(
+            (
+                f"DNR-{i:04d}",
+                name,
+                dtype,
+                f"donor{i}@example.org" if rng.random() < 0.7 else None,
+                f"510-555-{rng.integers(0, 10000):04d}" if rng.random() < 0.6 else None,
+                city,
+                program,
+            )
+        )
+    return pd.DataFrame(
+        rows, columns=["donor_id", "donor_name", "donor_type", "contact_email", "phone", "city", "program"]
+    )
 
 
 def _agencies(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -130,17 +188,25 @@ def _agencies(rng: np.random.Generator, n: int) -> pd.DataFrame:
         county = "Contra Costa" if rng.random() < 0.05 else "Alameda"
         status = rng.choice(["ACTIVE", "SUSPENDED", "CLOSED"], p=[0.94, 0.04, 0.02])
         rows.append((f"AG-{i:04d}", name, atype, county, str(status), "HAY" if south else "OAK"))
-    return pd.DataFrame(rows, columns=["agency_id", "agency_name", "agency_type", "county", "status",
-                                       "warehouse_code"])
+    return pd.DataFrame(rows, columns=["agency_id", "agency_name", "agency_type", "county", "status", "warehouse_code"])
 
 
 def _homes(rng: np.random.Generator, items: pd.DataFrame, locations: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for wh in WAREHOUSES:
         for zone, group in items.groupby("zone"):
-            choices = locations.loc[(locations.warehouse_code == wh) & (locations.zone == zone), "location_id"].to_numpy()
-            parts.append(pd.DataFrame({"sku": group["sku"].to_numpy(), "warehouse_code": wh,
-                                       "location_id": choices[rng.integers(len(choices), size=len(group))]}))
+            choices = locations.loc[
+                (locations.warehouse_code == wh) & (locations.zone == zone), "location_id"
+            ].to_numpy()
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "sku": group["sku"].to_numpy(),
+                        "warehouse_code": wh,
+                        "location_id": choices[rng.integers(len(choices), size=len(group))],
+                    }
+                )
+            )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -150,9 +216,14 @@ def _commodities(rng: np.random.Generator, items: pd.DataFrame) -> pd.DataFrame:
     codes = np.sort(rng.choice(np.arange(100000, 111000), size=len(picks), replace=False))
     desc = picks["description"].str.upper().str.replace(r'[",|]', "", regex=True)
     mapped = rng.random(len(picks)) > 0.2  # the state's material codes are not all mapped to SKUs
-    return pd.DataFrame({"usda_material_code": codes.astype(str), "description": desc.to_numpy(),
-                         "wms_sku": picks["sku"].to_numpy(),
-                         "feed_sku": np.where(mapped, picks["sku"].to_numpy(), None)})
+    return pd.DataFrame(
+        {
+            "usda_material_code": codes.astype(str),
+            "description": desc.to_numpy(),
+            "wms_sku": picks["sku"].to_numpy(),
+            "feed_sku": np.where(mapped, picks["sku"].to_numpy(), None),
+        }
+    )
 
 
 def build_reference(seed: int, n_items: int = 3000, n_agencies: int = 350, n_donors: int = 1500) -> Reference:
@@ -160,6 +231,12 @@ def build_reference(seed: int, n_items: int = 3000, n_agencies: int = 350, n_don
     items = _items(rng, n_items)
     locations = _locations()
     home, pick = _homes(rng, items, locations), _homes(rng, items, locations)
-    return Reference(items=items, locations=locations, donors=_donors(rng, n_donors),
-                     agencies=_agencies(rng, n_agencies), home=home, pick=pick,
-                     commodities=_commodities(rng, items))
+    return Reference(
+        items=items,
+        locations=locations,
+        donors=_donors(rng, n_donors),
+        agencies=_agencies(rng, n_agencies),
+        home=home,
+        pick=pick,
+        commodities=_commodities(rng, items),
+    )

@@ -72,8 +72,14 @@ def simulate(config: SimulationConfig, dms: DmsSink | None = None) -> mf.Manifes
     ship_rows = 0
     for i, act in enumerate(activity.days):
         dms.day(i, act.changes, log, defects)
-        deliver(config.sftp_root, sftp_drops(act, i, sheets), day_rng(config.seed, i, 2), config.defects.late_file,
-                log, defects)
+        deliver(
+            config.sftp_root,
+            sftp_drops(act, i, sheets),
+            day_rng(config.seed, i, 2),
+            config.defects.late_file,
+            log,
+            defects,
+        )
         for raw, f in act.changes.items():
             history.setdefault(raw, []).append(f[[*_key(raw), "op"]])
         stats.update(day_stats(act, sheets[-1]))
@@ -90,22 +96,36 @@ def simulate(config: SimulationConfig, dms: DmsSink | None = None) -> mf.Manifes
     all_sheets = pd.concat(sheets, ignore_index=True)
     records["unknown_sku"] = mf.unknown_skus(known, cat["wms"], cat["lines"], cat["ships"], cat["tefap"], all_sheets)
     tables = mf.dms_table_counts(history)
-    tables.update({
-        "legacy_warehouse__shipments": {"final_rows": int(len(cat["ships"])), "void": int(cat["ships"]["is_void"].sum()),
-                                        "rows_written": ship_rows},
-        "legacy_warehouse__onhand": {"rows_written": int(sum(s.get("onhand_rows", 0) for s in stats.values()))},
-        "manual_adjustments__adjustments": {
-            "final_rows": int(all_sheets["adjustment_id"].nunique()),
-            "approved": int(all_sheets["approved_by"].notna().sum()),
-            "rows_written": int(sum(f["rows"] for f in log.files if f["path"].startswith("manual_adjustments/")))},
-        "usda_tefap__receipts": {"final_rows": int(len(cat["tefap"]))},
-    })
+    tables.update(
+        {
+            "legacy_warehouse__shipments": {
+                "final_rows": int(len(cat["ships"])),
+                "void": int(cat["ships"]["is_void"].sum()),
+                "rows_written": ship_rows,
+            },
+            "legacy_warehouse__onhand": {"rows_written": int(sum(s.get("onhand_rows", 0) for s in stats.values()))},
+            "manual_adjustments__adjustments": {
+                "final_rows": int(all_sheets["adjustment_id"].nunique()),
+                "approved": int(all_sheets["approved_by"].notna().sum()),
+                "rows_written": int(sum(f["rows"] for f in log.files if f["path"].startswith("manual_adjustments/"))),
+            },
+            "usda_tefap__receipts": {"final_rows": int(len(cat["tefap"]))},
+        }
+    )
     manifest = mf.Manifest(
-        config={"start_date": config.start_date.isoformat(), "days": config.days, "scale": config.scale,
-                "seed": config.seed, "cdc_file_seconds": config.file_seconds, "defect_rates": asdict(config.defects)},
-        tables=tables, days=dict(sorted(stats.items())),
+        config={
+            "start_date": config.start_date.isoformat(),
+            "days": config.days,
+            "scale": config.scale,
+            "seed": config.seed,
+            "cdc_file_seconds": config.file_seconds,
+            "defect_rates": asdict(config.defects),
+        },
+        tables=tables,
+        days=dict(sorted(stats.items())),
         defects={name: {"count": _count(keys), "keys": keys} for name, keys in sorted(records.items())},
-        files=log.files)
+        files=log.files,
+    )
     manifest.write(config.manifest_file)
     return manifest
 
@@ -140,25 +160,41 @@ def day_stats(act: DayActivity, sheet: pd.DataFrame) -> dict:
     ships = {}
     for d, g in latest.groupby("business_date"):
         ok = g.loc[~g["is_void"]]
-        ships[str(pd.Timestamp(d).date())] = {"lines": int(len(g)), "void": int(g["is_void"].sum()),
-                                               "cases": mf._money(ok["cases_c"].sum()), "lbs": mf._money(ok["lbs_c"].sum())}
+        ships[str(pd.Timestamp(d).date())] = {
+            "lines": int(len(g)),
+            "void": int(g["is_void"].sum()),
+            "cases": mf._money(ok["cases_c"].sum()),
+            "lbs": mf._money(ok["lbs_c"].sum()),
+        }
     net = pd.concat([wms[["cases_c", "lbs_c"]], approved[["cases_c", "lbs_c"]]])
     closing = act.closing
-    out = {day: {
-        "book": mf.book(wms).get(day, {}),
-        "manual_adjustments": {
-            "approved": mf.sums(approved, "rows"), "unapproved": mf.sums(unapproved, "rows"),
-            "approved_by_type": {t: mf.sums(g, "rows") for t, g in approved.groupby("adjustment_type")}},
-        "book_net": {"cases": mf._money(net["cases_c"].sum()), "lbs": mf._money(net["lbs_c"].sum())},
-        "closing": {**mf.sums(closing, "positions"), "negative_positions": int((closing["cases_c"] < 0).sum())},
-        "donations": {"donations": int(((don["op"] == "I") & ~don["id"].isin(gone)).sum()),
-                      **mf.sums(lines_c, "donation_lines")},
-        "orders": {"orders": int((orders["op"] == "I").sum()), "order_lines": int(len(alive)),
-                   "cases_requested": round(float(alive["cases_requested"].sum()), 2),
-                   "cases_approved": round(float(ol.loc[ol["op"] == "U", "cases_approved"].sum()), 2)},
-        "shipments": ships.get(day, {"lines": 0, "void": 0, "cases": 0.0, "lbs": 0.0}),
-        "tefap": {"lines": int(len(act.tefap)), "cases": float(act.tefap["cases"].sum()),
-                  "net_lbs": float(act.tefap["net_lbs"].sum())},
-        "onhand_rows": int(len(act.onhand)),
-    }}
+    out = {
+        day: {
+            "book": mf.book(wms).get(day, {}),
+            "manual_adjustments": {
+                "approved": mf.sums(approved, "rows"),
+                "unapproved": mf.sums(unapproved, "rows"),
+                "approved_by_type": {t: mf.sums(g, "rows") for t, g in approved.groupby("adjustment_type")},
+            },
+            "book_net": {"cases": mf._money(net["cases_c"].sum()), "lbs": mf._money(net["lbs_c"].sum())},
+            "closing": {**mf.sums(closing, "positions"), "negative_positions": int((closing["cases_c"] < 0).sum())},
+            "donations": {
+                "donations": int(((don["op"] == "I") & ~don["id"].isin(gone)).sum()),
+                **mf.sums(lines_c, "donation_lines"),
+            },
+            "orders": {
+                "orders": int((orders["op"] == "I").sum()),
+                "order_lines": int(len(alive)),
+                "cases_requested": round(float(alive["cases_requested"].sum()), 2),
+                "cases_approved": round(float(ol.loc[ol["op"] == "U", "cases_approved"].sum()), 2),
+            },
+            "shipments": ships.get(day, {"lines": 0, "void": 0, "cases": 0.0, "lbs": 0.0}),
+            "tefap": {
+                "lines": int(len(act.tefap)),
+                "cases": float(act.tefap["cases"].sum()),
+                "net_lbs": float(act.tefap["net_lbs"].sum()),
+            },
+            "onhand_rows": int(len(act.onhand)),
+        }
+    }
     return out

@@ -37,8 +37,9 @@ class FileLog:
 
     files: list = field(default_factory=list)
 
-    def put(self, root: Path, rel: str, data: bytes, delivered_us: int, rows: int, kind: str,
-            intended_us: int | None = None) -> None:
+    def put(
+        self, root: Path, rel: str, data: bytes, delivered_us: int, rows: int, kind: str, intended_us: int | None = None
+    ) -> None:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -59,8 +60,14 @@ def write_full_load(landing: Path, frames: dict, log: FileLog) -> None:
     for raw, frame in frames.items():
         t = table(raw)
         at = int(frame["dms_commit_ts"].max().value // 1000) + 30 * US
-        log.put(landing, f"{t.landing_prefix}/LOAD00000001.csv", write.write_dms_csv(frame, t, full_load=True), at,
-                len(frame), "landing")
+        log.put(
+            landing,
+            f"{t.landing_prefix}/LOAD00000001.csv",
+            write.write_dms_csv(frame, t, full_load=True),
+            at,
+            len(frame),
+            "landing",
+        )
 
 
 class DmsSink(Protocol):
@@ -88,12 +95,12 @@ class DmsFiles:
         # restarts spread evenly: a rate of 0.5 restarts on every second day, 2.0 twice a day
         rate = self.restarts_per_day
         restarts = int((index + 1) * rate + 1e-9) - int(index * rate + 1e-9)
-        write_dms_day(self.landing, changes, self.file_seconds, day_rng(self.seed, index, 1),
-                      restarts, log, defects)
+        write_dms_day(self.landing, changes, self.file_seconds, day_rng(self.seed, index, 1), restarts, log, defects)
 
 
-def write_dms_day(landing: Path, changes: dict, seconds: int, rng: np.random.Generator, restarts: int,
-                  log: FileLog, defects: Defects) -> None:
+def write_dms_day(
+    landing: Path, changes: dict, seconds: int, rng: np.random.Generator, restarts: int, log: FileLog, defects: Defects
+) -> None:
     """CDC files for each table's changes of the day, then `restarts` task restarts' replayed files."""
     width = seconds * US
     written: dict = {}
@@ -140,11 +147,13 @@ def _replay(landing, changes, written, seconds, rng, log, defects) -> None:
                 at += MS
                 name = _dms_name(t.landing_prefix, at, int(commit[rows[a]]))
             names.add(name)
-            log.put(landing, name, write.dms_header(t) + lines.slice(rows[a], rows[z - 1] + 1), at, int(z - a),
-                    "landing")
+            log.put(
+                landing, name, write.dms_header(t) + lines.slice(rows[a], rows[z - 1] + 1), at, int(z - a), "landing"
+            )
             seqs = changes[raw]["dms_change_seq"].iloc[[rows[a], rows[z - 1]]].tolist()
-            record["files"].append({"path": name, "rows": int(z - a), "first_change_seq": seqs[0],
-                                    "last_change_seq": seqs[1]})
+            record["files"].append(
+                {"path": name, "rows": int(z - a), "first_change_seq": seqs[0], "last_change_seq": seqs[1]}
+            )
     defects.add("replayed_dms_files", [record])
 
 
@@ -165,34 +174,64 @@ def sftp_drops(activity, day_index: int, history: list) -> list[Drop]:
     drops = []
     ships = table("legacy_warehouse__shipments")
     file_us, names = activity.shipment_files
-    feed = activity.shipments.assign(cases_shipped=lambda f: decimal(f["cases_c"]),
-                                     lbs_shipped=lambda f: decimal(f["lbs_c"]), from_location_id=lambda f: f["location_id"],
-                                     shipped_at=lambda f: f["wall"])
+    feed = activity.shipments.assign(
+        cases_shipped=lambda f: decimal(f["cases_c"]),
+        lbs_shipped=lambda f: decimal(f["lbs_c"]),
+        from_location_id=lambda f: f["location_id"],
+        shipped_at=lambda f: f["wall"],
+    )
     for slot, (at, name) in enumerate(zip(file_us, names)):
         rows = feed.loc[feed["slot"] == slot]
-        drops.append(Drop(f"{ships.sftp_folder}/{name}", write.write_legacy_csv(rows, ships), int(at) + 20 * US,
-                          len(rows), True))
+        drops.append(
+            Drop(f"{ships.sftp_folder}/{name}", write.write_legacy_csv(rows, ships), int(at) + 20 * US, len(rows), True)
+        )
     onhand = table("legacy_warehouse__onhand")
     night = int(local_to_utc(day + timedelta(days=1), np.array([2 * 3600.0 + 300]))[0])
-    drops.append(Drop(f"{onhand.sftp_folder}/onhand_{day:%Y%m%d}.csv", write.write_legacy_csv(activity.onhand, onhand),
-                      night, len(activity.onhand), True))
+    drops.append(
+        Drop(
+            f"{onhand.sftp_folder}/onhand_{day:%Y%m%d}.csv",
+            write.write_legacy_csv(activity.onhand, onhand),
+            night,
+            len(activity.onhand),
+            True,
+        )
+    )
     adj = table("manual_adjustments__adjustments")
     sheet = adjustment_rows(activity.adjustments)
     history.append(sheet)
     morning = int(local_to_utc(day + timedelta(days=1), np.array([8 * 3600.0 + 600]))[0])
     style = write.ADJUSTMENT_HEADER_STYLES[day_index % 3]
-    drops.append(Drop(f"{adj.sftp_folder}/inventory adjustments {day:%Y-%m-%d}.csv",
-                      write.write_adjustments_csv(sheet, adj, header_style=style, blank_rows=day_index % 3),
-                      morning, len(sheet), False))
+    drops.append(
+        Drop(
+            f"{adj.sftp_folder}/inventory adjustments {day:%Y-%m-%d}.csv",
+            write.write_adjustments_csv(sheet, adj, header_style=style, blank_rows=day_index % 3),
+            morning,
+            len(sheet),
+            False,
+        )
+    )
     if day_index % 3 == 2:  # the weekly tab exported again: the same rows re-appear in a second file
         again = pd.concat(history[-3:], ignore_index=True)
-        drops.append(Drop(f"{adj.sftp_folder}/{day:%b} re-export {day:%d} (last 3 days).csv",
-                          write.write_adjustments_csv(again, adj, header_style="sample"), morning + 900 * US,
-                          len(again), False))
+        drops.append(
+            Drop(
+                f"{adj.sftp_folder}/{day:%b} re-export {day:%d} (last 3 days).csv",
+                write.write_adjustments_csv(again, adj, header_style="sample"),
+                morning + 900 * US,
+                len(again),
+                False,
+            )
+        )
     tef = table("usda_tefap__receipts")
     due = int(local_to_utc(day + timedelta(days=1), np.array([7 * 3600.0 + 1200]))[0])
-    drops.append(Drop(f"{tef.sftp_folder}/tefap_receipts_{day + timedelta(days=1):%Y%m%d}.txt",
-                      write.write_tefap(activity.tefap, tef), due, len(activity.tefap), False))
+    drops.append(
+        Drop(
+            f"{tef.sftp_folder}/tefap_receipts_{day + timedelta(days=1):%Y%m%d}.txt",
+            write.write_tefap(activity.tefap, tef),
+            due,
+            len(activity.tefap),
+            False,
+        )
+    )
     return drops
 
 
@@ -200,8 +239,9 @@ def adjustment_rows(sheet: pd.DataFrame) -> pd.DataFrame:
     return sheet.assign(cases=decimal(sheet["cases_c"]), lbs=decimal(sheet["lbs_c"]))
 
 
-def deliver(sftp: Path, drops: list[Drop], rng: np.random.Generator, late_rate: float, log: FileLog,
-            defects: Defects) -> None:
+def deliver(
+    sftp: Path, drops: list[Drop], rng: np.random.Generator, late_rate: float, log: FileLog, defects: Defects
+) -> None:
     """Write the drops with their delivery times; a few arrive days late (same name, later mtime)."""
     late = set(choose(rng, np.arange(len(drops)), late_rate).tolist())
     for i, d in enumerate(drops):
@@ -211,5 +251,7 @@ def deliver(sftp: Path, drops: list[Drop], rng: np.random.Generator, late_rate: 
         if d.marker:
             log.put(sftp, d.rel + ".done", b"", at + 5 * US, 0, "sftp", intended_us=d.due_us + 5 * US)
         if delay:
-            defects.add("late_files", [{"path": d.rel, "intended_delivery": iso(d.due_us), "actual_delivery": iso(at),
-                                        "days_late": delay}])
+            defects.add(
+                "late_files",
+                [{"path": d.rel, "intended_delivery": iso(d.due_us), "actual_delivery": iso(at), "days_late": delay}],
+            )

@@ -108,78 +108,133 @@ def _dms(system: str, name: str, key: str, spec: str, description: str) -> Sourc
 
 TABLES: tuple[SourceTable, ...] = (
     # 1. wms
-    _dms("wms", "items", "sku",
-         "sku, description, fa_category, storage_type, case_weight_lbs:numeric, is_active:boolean, "
-         "updated_at:timestamptz",
-         "SKU master of the warehouse."),
-    _dms("wms", "locations", "location_id",
-         "location_id, warehouse_code, zone, is_active:boolean, updated_at:timestamptz",
-         "Bin/zone locations in the two warehouses."),
-    _dms("wms", "inventory_transactions", "txn_id",
-         "txn_id:bigint, txn_type, status, sku, lot_code, supplier_lot, from_location_id, to_location_id, "
-         "cases:numeric, lbs:numeric, reference_type, reference_id, reason_code, occurred_at:timestamptz, "
-         "created_by, updated_at:timestamptz",
-         "The perpetual inventory ledger."),
+    _dms(
+        "wms",
+        "items",
+        "sku",
+        "sku, description, fa_category, storage_type, case_weight_lbs:numeric, is_active:boolean, "
+        "updated_at:timestamptz",
+        "SKU master of the warehouse.",
+    ),
+    _dms(
+        "wms",
+        "locations",
+        "location_id",
+        "location_id, warehouse_code, zone, is_active:boolean, updated_at:timestamptz",
+        "Bin/zone locations in the two warehouses.",
+    ),
+    _dms(
+        "wms",
+        "inventory_transactions",
+        "txn_id",
+        "txn_id:bigint, txn_type, status, sku, lot_code, supplier_lot, from_location_id, to_location_id, "
+        "cases:numeric, lbs:numeric, reference_type, reference_id, reason_code, occurred_at:timestamptz, "
+        "created_by, updated_at:timestamptz",
+        "The perpetual inventory ledger.",
+    ),
     # 2. intake
-    _dms("intake", "donors", "donor_id",
-         "donor_id, donor_name, donor_type, contact_email, phone, city, updated_at:timestamptz",
-         "Donors (contact_email and phone are personal data)."),
-    _dms("intake", "donations", "id",
-         "id:bigint, donation_id, donor_id, warehouse_code, source_program, received_at:timestamptz, status, "
-         "updated_at:timestamptz",
-         "Donation headers; donation_id can be re-keyed onto two rows."),
-    _dms("intake", "donation_lines", "line_id",
-         "line_id:bigint, donation_pk:bigint, sku, fa_category, lot_code, cases:numeric, gross_lbs:numeric, "
-         "best_by:date, updated_at:timestamptz",
-         "Donation lines."),
+    _dms(
+        "intake",
+        "donors",
+        "donor_id",
+        "donor_id, donor_name, donor_type, contact_email, phone, city, updated_at:timestamptz",
+        "Donors (contact_email and phone are personal data).",
+    ),
+    _dms(
+        "intake",
+        "donations",
+        "id",
+        "id:bigint, donation_id, donor_id, warehouse_code, source_program, received_at:timestamptz, status, "
+        "updated_at:timestamptz",
+        "Donation headers; donation_id can be re-keyed onto two rows.",
+    ),
+    _dms(
+        "intake",
+        "donation_lines",
+        "line_id",
+        "line_id:bigint, donation_pk:bigint, sku, fa_category, lot_code, cases:numeric, gross_lbs:numeric, "
+        "best_by:date, updated_at:timestamptz",
+        "Donation lines.",
+    ),
     # 3. ordering
-    _dms("ordering", "agencies", "agency_id",
-         "agency_id, agency_name, agency_type, county, status, updated_at:timestamptz",
-         "Partner agencies."),
-    _dms("ordering", "orders", "order_id",
-         "order_id:bigint, agency_id, order_type, ship_method, status, requested_date:date, "
-         "submitted_at:timestamptz, updated_at:timestamptz",
-         "Agency orders."),
-    _dms("ordering", "order_lines", "order_line_id",
-         "order_line_id:bigint, order_id:bigint, sku, cases_requested:numeric, cases_approved:numeric, "
-         "updated_at:timestamptz",
-         "Agency order lines."),
+    _dms(
+        "ordering",
+        "agencies",
+        "agency_id",
+        "agency_id, agency_name, agency_type, county, status, updated_at:timestamptz",
+        "Partner agencies.",
+    ),
+    _dms(
+        "ordering",
+        "orders",
+        "order_id",
+        "order_id:bigint, agency_id, order_type, ship_method, status, requested_date:date, "
+        "submitted_at:timestamptz, updated_at:timestamptz",
+        "Agency orders.",
+    ),
+    _dms(
+        "ordering",
+        "order_lines",
+        "order_line_id",
+        "order_line_id:bigint, order_id:bigint, sku, cases_requested:numeric, cases_approved:numeric, "
+        "updated_at:timestamptz",
+        "Agency order lines.",
+    ),
     # 4. legacy_warehouse
     SourceTable(
-        system="legacy_warehouse", name="shipments", format="legacy_csv",
+        system="legacy_warehouse",
+        name="shipments",
+        format="legacy_csv",
         columns=cols(
             "shipment_line_id, order_id:bigint, order_line_id:bigint, agency_id, agency_name, sku, lot_code, "
             "from_location_id, cases_shipped:numeric, lbs_shipped:numeric, shipped_at:timestamp_local, "
-            "route_id, is_void:yn"),
+            "route_id, is_void:yn"
+        ),
         key=("shipment_line_id",),
-        location="legacy_warehouse/shipments", pattern="shipments_*.csv", readiness="done_marker",
+        location="legacy_warehouse/shipments",
+        pattern="shipments_*.csv",
+        readiness="done_marker",
         description="Legacy pick/ship lines every 15 minutes; a later file's line supersedes an earlier one.",
     ),
     SourceTable(
-        system="legacy_warehouse", name="onhand", format="legacy_csv",
+        system="legacy_warehouse",
+        name="onhand",
+        format="legacy_csv",
         columns=cols("snapshot_date:date, sku, lot_code, location_id, on_hand_cases:numeric, on_hand_lbs:numeric"),
         key=("snapshot_date", "sku", "lot_code", "location_id"),
-        location="legacy_warehouse/onhand", pattern="onhand_*.csv", readiness="done_marker",
+        location="legacy_warehouse/onhand",
+        pattern="onhand_*.csv",
+        readiness="done_marker",
         description="Nightly on-hand snapshot: what the warehouse believes at the end of snapshot_date.",
     ),
     # 5. manual_adjustments
     SourceTable(
-        system="manual_adjustments", name="adjustments", format="adjustments_csv",
+        system="manual_adjustments",
+        name="adjustments",
+        format="adjustments_csv",
         columns=cols(
             "adjustment_id, business_date:date, sku, lot_code, location_id, adjustment_type, cases:numeric, "
-            "lbs:numeric, reason, entered_by, approved_by"),
+            "lbs:numeric, reason, entered_by, approved_by"
+        ),
         key=("adjustment_id",),
-        location="manual_adjustments", pattern="*.csv", readiness="quiet_minute",
+        location="manual_adjustments",
+        pattern="*.csv",
+        readiness="quiet_minute",
         description="Inventory-control spreadsheets; approved rows are book inventory events.",
     ),
     # 6. usda_tefap
     SourceTable(
-        system="usda_tefap", name="receipts", format="tefap_pipe",
+        system="usda_tefap",
+        name="receipts",
+        format="tefap_pipe",
         columns=cols(
             "bol_number, line_number:bigint, usda_material_code, description, sku, cases:numeric, "
-            "net_lbs:numeric, received_date:date, warehouse_code, program, unit_value_usd:numeric"),
+            "net_lbs:numeric, received_date:date, warehouse_code, program, unit_value_usd:numeric"
+        ),
         key=("bol_number", "line_number"),
-        location="usda_tefap", pattern="tefap_receipts_*.txt", readiness="quiet_minute",
+        location="usda_tefap",
+        pattern="tefap_receipts_*.txt",
+        readiness="quiet_minute",
         description="State agency bill-of-lading receipts for USDA commodities (TEFAP, CSFP).",
     ),
 )
@@ -189,8 +244,7 @@ SYSTEMS = tuple(dict.fromkeys(t.system for t in TABLES))
 
 # Lineage columns every raw row carries, after the source's own columns.
 LINEAGE = cols(
-    "_file:text, _file_version:bigint, _file_checksum:text, _row_number:bigint, _loaded_at:timestamptz, "
-    "_load_id:text"
+    "_file:text, _file_version:bigint, _file_checksum:text, _row_number:bigint, _loaded_at:timestamptz, _load_id:text"
 )
 
 

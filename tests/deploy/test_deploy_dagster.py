@@ -35,22 +35,30 @@ def dagster_database():
 def run_task_definition(s3_endpoint):  # moto's server serves ECS too
     ecs = boto3.client("ecs", endpoint_url=s3_endpoint)
     arn = ecs.register_task_definition(
-        family="foodbank-dagster-run", requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
-        cpu="1024", memory="4096",
+        family="foodbank-dagster-run",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="1024",
+        memory="4096",
         containerDefinitions=[{"name": "run", "image": "foodbank-platform:test", "essential": True}],
     )["taskDefinition"]["taskDefinitionArn"]
     return arn
 
 
-def test_production_instance_config_loads(tmp_path, monkeypatch, dagster_database, run_task_definition,
-                                          s3_endpoint):
+def test_production_instance_config_loads(tmp_path, monkeypatch, dagster_database, run_task_definition, s3_endpoint):
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
-    for name, value in {"DAGSTER_HOME": str(home), "DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_DB": dagster_database,
-                        "DAGSTER_PG_USER": "postgres", "DAGSTER_PG_PASSWORD": "unused-trust-auth",
-                        "DAGSTER_RUN_TASK_DEFINITION": run_task_definition, "AWS_ENDPOINT_URL": s3_endpoint,
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_DB": dagster_database,
+        "DAGSTER_PG_USER": "postgres",
+        "DAGSTER_PG_PASSWORD": "unused-trust-auth",
+        "DAGSTER_RUN_TASK_DEFINITION": run_task_definition,
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
 
     from dagster import DagsterInstance
@@ -94,15 +102,27 @@ def test_dockerfile_is_slim_non_root_and_prepares_the_dbt_manifest():
 def test_entrypoint_turns_the_sftp_secrets_into_private_files(tmp_path):
     import subprocess
 
-    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path), "FOODBANK_SFTP_PRIVATE_KEY": "-----KEY-----",
-           "FOODBANK_SFTP_KNOWN_HOSTS_LINE": "[sftp.example.org]:22 ssh-ed25519 AAAA"}
-    probe = ('cat "$FOODBANK_SFTP_KEY"; cat "$FOODBANK_SFTP_KNOWN_HOSTS"; stat -c %a "$FOODBANK_SFTP_KEY"; '
-             'echo "left:${FOODBANK_SFTP_PRIVATE_KEY:-none}"')
-    out = subprocess.run(["sh", str(ROOT / "deploy" / "entrypoint.sh"), "sh", "-c", probe], env=env,
-                         capture_output=True, text=True, check=True).stdout.splitlines()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TMPDIR": str(tmp_path),
+        "FOODBANK_SFTP_PRIVATE_KEY": "-----KEY-----",
+        "FOODBANK_SFTP_KNOWN_HOSTS_LINE": "[sftp.example.org]:22 ssh-ed25519 AAAA",
+    }
+    probe = (
+        'cat "$FOODBANK_SFTP_KEY"; cat "$FOODBANK_SFTP_KNOWN_HOSTS"; stat -c %a "$FOODBANK_SFTP_KEY"; '
+        'echo "left:${FOODBANK_SFTP_PRIVATE_KEY:-none}"'
+    )
+    out = subprocess.run(
+        ["sh", str(ROOT / "deploy" / "entrypoint.sh"), "sh", "-c", probe],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     assert out == ["-----KEY-----", "[sftp.example.org]:22 ssh-ed25519 AAAA", "600", "left:none"]
     # without a pinned host key the container refuses to start rather than trust any host
     env.pop("FOODBANK_SFTP_KNOWN_HOSTS_LINE")
-    refused = subprocess.run(["sh", str(ROOT / "deploy" / "entrypoint.sh"), "true"], env=env,
-                             capture_output=True, text=True, check=False)
+    refused = subprocess.run(
+        ["sh", str(ROOT / "deploy" / "entrypoint.sh"), "true"], env=env, capture_output=True, text=True, check=False
+    )
     assert refused.returncode != 0 and "pinned host key" in refused.stderr

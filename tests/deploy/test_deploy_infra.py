@@ -32,12 +32,19 @@ def test_every_bucket_is_encrypted_private_and_tls_only(synthesized):
     for props in buckets.values():
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert props["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     policies = resources(template, "AWS::S3::BucketPolicy")
-    tls_denied = {json.dumps(p["Bucket"]) for p in policies.values()
-                  for s in p["PolicyDocument"]["Statement"]
-                  if s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"}
+    tls_denied = {
+        json.dumps(p["Bucket"])
+        for p in policies.values()
+        for s in p["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+    }
     assert len(tls_denied) == 3
     for data in ("Landing", "Archive"):
         rule = bucket(template, data)["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
@@ -62,8 +69,11 @@ def test_lifecycle_landing_to_archive_to_deep_archive_then_expiry(synthesized):
     # landing -> archive is replication (lifecycle cannot move objects between buckets)
     (replication,) = landing["ReplicationConfiguration"]["Rules"]
     assert replication["Status"] == "Enabled" and replication["Filter"] == {"Prefix": ""}
-    archive_id = next(n for n in template["Resources"] if n.startswith("DataArchive")
-                      and template["Resources"][n]["Type"] == "AWS::S3::Bucket")
+    archive_id = next(
+        n
+        for n in template["Resources"]
+        if n.startswith("DataArchive") and template["Resources"][n]["Type"] == "AWS::S3::Bucket"
+    )
     assert replication["Destination"]["Bucket"] == {"Fn::GetAtt": [archive_id, "Arn"]}
     assert replication["DeleteMarkerReplication"] == {"Status": "Disabled"}
     assert landing["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] < rule["ExpirationInDays"]
@@ -72,7 +82,7 @@ def test_lifecycle_landing_to_archive_to_deep_archive_then_expiry(synthesized):
 def contract_settings() -> dict[str, object]:
     """The DMS settings line of the contract, parsed: `Name=value` pairs (true -> True)."""
     text = CONTRACT.read_text()
-    block = text[text.index("S3 target endpoint:"):text.index("A table-mapping transformation")]
+    block = text[text.index("S3 target endpoint:") : text.index("A table-mapping transformation")]
     pairs = dict(re.findall(r"`(\w+)=([^`]*)`", block))
     parsed: dict[str, object] = {k: {"true": True, "false": False}.get(v, v) for k, v in pairs.items()}
     # prose parts of the same sentence: "(`YYYYMMDD`, `SLASH`), no compression"
@@ -84,7 +94,8 @@ def contract_settings() -> dict[str, object]:
 def test_contract_module_matches_the_contract_text():
     expected = contract_settings()
     assert {k: str(v).lower() for k, v in expected.items()} == {
-        k: str(v).lower() for k, v in dms_contract.S3_TARGET_SETTINGS.items()}
+        k: str(v).lower() for k, v in dms_contract.S3_TARGET_SETTINGS.items()
+    }
     assert "`$AR_H_CHANGE_SEQ`" in CONTRACT.read_text() and dms_contract.CHANGE_SEQ_EXPRESSION == "$AR_H_CHANGE_SEQ"
 
 
@@ -107,10 +118,16 @@ def test_dms_endpoints_and_replications_follow_the_contract(synthesized):
     for replication in replications:
         rules = replication["TableMappings"]["rules"]
         (seq,) = [r for r in rules if r["rule-type"] == "transformation"]
-        assert (seq["rule-action"], seq["value"], seq["expression"]) == ("add-column", "dms_change_seq",
-                                                                        "$AR_H_CHANGE_SEQ")
-        selected |= {(r["object-locator"]["schema-name"], r["object-locator"]["table-name"])
-                     for r in rules if r["rule-type"] == "selection"}
+        assert (seq["rule-action"], seq["value"], seq["expression"]) == (
+            "add-column",
+            "dms_change_seq",
+            "$AR_H_CHANGE_SEQ",
+        )
+        selected |= {
+            (r["object-locator"]["schema-name"], r["object-locator"]["table-name"])
+            for r in rules
+            if r["rule-type"] == "selection"
+        }
     assert selected == {(t.location, t.name) for t in catalog.TABLES if t.is_dms}
 
 
@@ -143,11 +160,29 @@ def test_no_wildcard_actions_on_data_buckets(synthesized):
     template, _ = synthesized
     assert wildcard_grants_on_data_buckets(template) == []
     # the checker itself finds what CDK's bucket.grant_read() would have produced
-    landing = next(n for n in template["Resources"] if n.startswith("DataLanding")
-                   and template["Resources"][n]["Type"] == "AWS::S3::Bucket")
-    bad = {"Resources": {"P": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": {"Statement": [
-        {"Effect": "Allow", "Action": ["s3:GetObject*", "s3:List*"],
-         "Resource": [{"Fn::GetAtt": [landing, "Arn"]}]}]}}}}}
+    landing = next(
+        n
+        for n in template["Resources"]
+        if n.startswith("DataLanding") and template["Resources"][n]["Type"] == "AWS::S3::Bucket"
+    )
+    bad = {
+        "Resources": {
+            "P": {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "PolicyDocument": {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["s3:GetObject*", "s3:List*"],
+                                "Resource": [{"Fn::GetAtt": [landing, "Arn"]}],
+                            }
+                        ]
+                    }
+                },
+            }
+        }
+    }
     assert wildcard_grants_on_data_buckets(bad) == [("P", "s3:GetObject*"), ("P", "s3:List*")]
 
 
@@ -169,7 +204,9 @@ def test_dagster_on_fargate_with_postgres_storage_and_alarms(synthesized):
 
 def test_only_the_run_task_gets_the_snowflake_and_sftp_secrets(synthesized):
     template, _ = synthesized
-    by_family = {p["Family"]: p["ContainerDefinitions"][0] for p in resources(template, "AWS::ECS::TaskDefinition").values()}
+    by_family = {
+        p["Family"]: p["ContainerDefinitions"][0] for p in resources(template, "AWS::ECS::TaskDefinition").values()
+    }
     run_secrets = {s["Name"]: s["ValueFrom"] for s in by_family["foodbank-dagster-run"]["Secrets"]}
     for env, field in {**orchestration.SNOWFLAKE_FIELDS, **orchestration.SFTP_FIELDS}.items():
         assert json.dumps(run_secrets[env]).endswith(f':{field}::"]]}}'), env
@@ -189,10 +226,12 @@ def test_cfn_lint_passes(synthesized):
 def test_checkov_passes_with_justified_suppressions(synthesized, tmp_path):
     _, path = synthesized
     result = subprocess.run(
-        [tool("checkov"), "-f", str(path), "--framework", "cloudformation", "--output", "json",
-         "--skip-download"],
-        capture_output=True, text=True, check=False, env={"BC_SKIP_MAPPING": "TRUE", "PATH": "/usr/bin:/bin",
-                                              "HOME": str(tmp_path)})
+        [tool("checkov"), "-f", str(path), "--framework", "cloudformation", "--output", "json", "--skip-download"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"BC_SKIP_MAPPING": "TRUE", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     report = json.loads(result.stdout)
     summary = report["summary"]
     failed = [(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]]

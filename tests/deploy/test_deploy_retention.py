@@ -96,10 +96,16 @@ def test_a_short_archive_stops_the_deletion(con, archive, tmp_path):
     rows = count(con, partition.where())
     # someone re-uploads the Parquet with a row missing (a new object version; Object Lock keeps the old)
     short = tmp_path / "short.parquet"
-    con.execute(f"COPY (SELECT * FROM raw.{TABLE} WHERE {partition.where()} LIMIT {rows - 1}) TO '{short}' "
-                "(FORMAT PARQUET)")
-    s3.put_object(Bucket=bucket, Key=partition.data_key, Body=short.read_bytes(), ObjectLockMode="GOVERNANCE",
-                  ObjectLockRetainUntilDate=NOW + timedelta(days=2557))
+    con.execute(
+        f"COPY (SELECT * FROM raw.{TABLE} WHERE {partition.where()} LIMIT {rows - 1}) TO '{short}' (FORMAT PARQUET)"
+    )
+    s3.put_object(
+        Bucket=bucket,
+        Key=partition.data_key,
+        Body=short.read_bytes(),
+        ObjectLockMode="GOVERNANCE",
+        ObjectLockRetainUntilDate=NOW + timedelta(days=2557),
+    )
     with pytest.raises(retention.ArchiveNotVerified, match="sha256|rows"):
         retention.retire_partition(con, s3, bucket, partition, now=NOW)
     assert count(con, partition.where()) == rows

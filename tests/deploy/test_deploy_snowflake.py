@@ -71,9 +71,11 @@ def _base(snowflake_type: str) -> str:
 def test_raw_tables_after_all_migrations_match_the_catalog(emulator):
     cursor, _, _ = emulator
     for table in catalog.TABLES:
-        cursor.execute("SELECT column_name, data_type, numeric_scale FROM information_schema.columns "
-                       "WHERE table_schema = 'RAW' AND table_name = %s ORDER BY ordinal_position",
-                       (table.raw_table.upper(),))
+        cursor.execute(
+            "SELECT column_name, data_type, numeric_scale FROM information_schema.columns "
+            "WHERE table_schema = 'RAW' AND table_name = %s ORDER BY ordinal_position",
+            (table.raw_table.upper(),),
+        )
         found = [(name.lower(), typ, scale) for name, typ, scale in cursor.fetchall()]
         expected = sqlgen.raw_columns(table)
         assert [n for n, _, _ in found] == [n for n, _ in expected], table.raw_table
@@ -89,10 +91,15 @@ def test_retention_view_lists_only_unretired_months_past_three_years(emulator):
     old, older = retention.add_months(this_month, -40), retention.add_months(this_month, -45)
     recent = this_month - timedelta(days=20)
     for loaded in (old, older, recent):
-        cursor.execute("INSERT INTO raw.wms__inventory_transactions (op, txn_id, _loaded_at) VALUES ('I', 1, %s)",
-                       (f"{loaded} 08:00:00",))
-    cursor.execute("INSERT INTO audit.retention_log VALUES ('wms__inventory_transactions', %s, 's3://a/b', 1, "
-                   "'0', CURRENT_TIMESTAMP(), 1)", (str(older),))
+        cursor.execute(
+            "INSERT INTO raw.wms__inventory_transactions (op, txn_id, _loaded_at) VALUES ('I', 1, %s)",
+            (f"{loaded} 08:00:00",),
+        )
+    cursor.execute(
+        "INSERT INTO audit.retention_log VALUES ('wms__inventory_transactions', %s, 's3://a/b', 1, "
+        "'0', CURRENT_TIMESTAMP(), 1)",
+        (str(older),),
+    )
     cursor.execute("SELECT raw_table, loaded_month FROM audit.retention_due")
     assert cursor.fetchall() == [("wms__inventory_transactions", old)]
 
@@ -100,8 +107,14 @@ def test_retention_view_lists_only_unretired_months_past_three_years(emulator):
 @pytest.mark.parametrize("table", catalog.TABLES, ids=lambda t: t.raw_table)
 def test_copy_into_each_raw_table_parses_and_fills_every_column(table):
     statements_ = sqlgen.load_file_transaction(
-        table, "LOAD00000001.csv", stage_path=table.landing_prefix, file_version=2,
-        file_checksum="ab" * 32, size_bytes=1234, load_id="load-o'brien")
+        table,
+        "LOAD00000001.csv",
+        stage_path=table.landing_prefix,
+        file_version=2,
+        file_checksum="ab" * 32,
+        size_bytes=1234,
+        load_id="load-o'brien",
+    )
     assert statements_[0] == "BEGIN" and statements_[-1] == "COMMIT"
     copy = sqlglot.parse_one(statements_[1], read="snowflake")
     assert isinstance(copy, exp.Copy)
@@ -123,14 +136,25 @@ def test_snowflake_fingerprint_expression_parses():
 def test_ledger_row_of_a_load_runs_on_the_emulator(emulator):
     cursor, _, _ = emulator
     table = catalog.table("usda_tefap__receipts")
-    cursor.execute("INSERT INTO raw.usda_tefap__receipts (bol_number, line_number, _load_id) "
-                   "VALUES ('BOL-1', 1, 'load-7'), ('BOL-1', 2, 'load-7'), ('BOL-2', 1, 'load-other')")
+    cursor.execute(
+        "INSERT INTO raw.usda_tefap__receipts (bol_number, line_number, _load_id) "
+        "VALUES ('BOL-1', 1, 'load-7'), ('BOL-1', 2, 'load-7'), ('BOL-2', 1, 'load-other')"
+    )
     stage_path = f"{table.landing_prefix}/_versions/0123456789abcdef"
     _, _, ledger, _ = sqlgen.load_file_transaction(
-        table, "tefap_receipts_20261102.txt", stage_path=stage_path, file_version=2, file_checksum="c" * 64,
-        size_bytes=512, load_id="load-7")
+        table,
+        "tefap_receipts_20261102.txt",
+        stage_path=stage_path,
+        file_version=2,
+        file_checksum="c" * 64,
+        size_bytes=512,
+        load_id="load-7",
+    )
     cursor.execute(ledger)
-    cursor.execute("SELECT source_table, file_identity, version, rows_loaded, status FROM audit.file_ledger "
-                   "WHERE load_id = 'load-7'")
-    assert cursor.fetchall() == [("usda_tefap__receipts", "sftp/usda_tefap/tefap_receipts_20261102.txt", 2, 2,
-                                  "loaded")]
+    cursor.execute(
+        "SELECT source_table, file_identity, version, rows_loaded, status FROM audit.file_ledger "
+        "WHERE load_id = 'load-7'"
+    )
+    assert cursor.fetchall() == [
+        ("usda_tefap__receipts", "sftp/usda_tefap/tefap_receipts_20261102.txt", 2, 2, "loaded")
+    ]

@@ -26,8 +26,10 @@ def test_ci_lints_tests_builds_dbt_infra_and_image():
     assert ".ci/run" in commands(jobs["test"])
     ci_run = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if not line.startswith("#")]
     assert "make test" in ci_run
-    assert any(line.startswith("env -i ") and "PATH=/usr/local/bin:/usr/bin:/bin" in line and line.endswith("make demo")
-               for line in ci_run)
+    assert any(
+        line.startswith("env -i ") and "PATH=/usr/local/bin:/usr/bin:/bin" in line and line.endswith("make demo")
+        for line in ci_run
+    )
     assert set(jobs["dbt"]["strategy"]["matrix"]["target"]) == {"local", "snowflake"}
     dbt = commands(jobs["dbt"])
     assert "dbt parse" in dbt and "dbt compile" in dbt and "--target prod" in dbt

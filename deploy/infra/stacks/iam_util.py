@@ -20,7 +20,8 @@ def object_access(bucket: s3.IBucket, actions: list[str], prefixes: list[str]) -
 def list_under(bucket: s3.IBucket, prefixes: list[str]) -> iam.PolicyStatement:
     """ListBucket restricted to the prefixes a role works in."""
     return iam.PolicyStatement(
-        actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
+        actions=["s3:ListBucket"],
+        resources=[bucket.bucket_arn],
         conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes] + [p.rstrip("/") for p in prefixes]}},
     )
 

@@ -40,21 +40,40 @@ class SourceDatabase:
 
 
 class Replication(Construct):
-    def __init__(self, scope: Construct, cid: str, *, network: Network, key: kms.IKey, landing: s3.IBucket,
-                 sources: list[SourceDatabase], create_service_roles: bool) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        cid: str,
+        *,
+        network: Network,
+        key: kms.IKey,
+        landing: s3.IBucket,
+        sources: list[SourceDatabase],
+        create_service_roles: bool,
+    ) -> None:
         super().__init__(scope, cid)
-        self.security_group = ec2.SecurityGroup(self, "DmsSg", vpc=network.vpc,
-                                                description="DMS replications: out to sources and S3",
-                                                allow_all_outbound=True)
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "DmsSg",
+            vpc=network.vpc,
+            description="DMS replications: out to sources and S3",
+            allow_all_outbound=True,
+        )
         service_roles = self._service_roles() if create_service_roles else []
         subnets = dms.CfnReplicationSubnetGroup(
-            self, "Subnets", replication_subnet_group_description="foodbank DMS private subnets",
-            subnet_ids=network.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnet_ids)
+            self,
+            "Subnets",
+            replication_subnet_group_description="foodbank DMS private subnets",
+            subnet_ids=network.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnet_ids,
+        )
         for role in service_roles:
             subnets.node.add_dependency(role)
-        self.secrets_role = iam.Role(self, "SecretsAccess",
-                                     assumed_by=iam.ServicePrincipal(f"dms.{Stack.of(self).region}.amazonaws.com"),
-                                     description="DMS reads the source database credentials")
+        self.secrets_role = iam.Role(
+            self,
+            "SecretsAccess",
+            assumed_by=iam.ServicePrincipal(f"dms.{Stack.of(self).region}.amazonaws.com"),
+            description="DMS reads the source database credentials",
+        )
         self.replication_ids: list[str] = []
         for source in sources:
             self._replicate(source, subnets, key, landing)
@@ -62,31 +81,59 @@ class Replication(Construct):
     def _service_roles(self) -> list[iam.Role]:
         """The account-wide roles DMS expects by name; an empty account does not have them yet."""
         return [
-            iam.Role(self, "DmsVpcRole", role_name="dms-vpc-role",
-                     assumed_by=iam.ServicePrincipal("dms.amazonaws.com"),
-                     managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
-                         "service-role/AmazonDMSVPCManagementRole")]),
-            iam.Role(self, "DmsLogsRole", role_name="dms-cloudwatch-logs-role",
-                     assumed_by=iam.ServicePrincipal("dms.amazonaws.com"),
-                     managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
-                         "service-role/AmazonDMSCloudWatchLogsRole")]),
+            iam.Role(
+                self,
+                "DmsVpcRole",
+                role_name="dms-vpc-role",
+                assumed_by=iam.ServicePrincipal("dms.amazonaws.com"),
+                managed_policies=[
+                    iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonDMSVPCManagementRole")
+                ],
+            ),
+            iam.Role(
+                self,
+                "DmsLogsRole",
+                role_name="dms-cloudwatch-logs-role",
+                assumed_by=iam.ServicePrincipal("dms.amazonaws.com"),
+                managed_policies=[
+                    iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonDMSCloudWatchLogsRole")
+                ],
+            ),
         ]
 
-    def _replicate(self, source: SourceDatabase, subnets: dms.CfnReplicationSubnetGroup, key: kms.IKey,
-                   landing: s3.IBucket) -> None:
+    def _replicate(
+        self, source: SourceDatabase, subnets: dms.CfnReplicationSubnetGroup, key: kms.IKey, landing: s3.IBucket
+    ) -> None:
         name = source.system.capitalize()
-        secret = sm.Secret(self, f"{name}Credentials", encryption_key=key,
-                           secret_name=f"foodbank/dms/{source.system}",
-                           description=f"{source.system} replication user: JSON username, password, host, port")
-        checkov_skip(secret, ("CKV2_AWS_57", ("the source team owns this database user and rotates it; "
-                                             "the runbook puts the new value here")))
-        iam_util.attach(self.secrets_role, [
-            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret.secret_arn]),
-        ])
+        secret = sm.Secret(
+            self,
+            f"{name}Credentials",
+            encryption_key=key,
+            secret_name=f"foodbank/dms/{source.system}",
+            description=f"{source.system} replication user: JSON username, password, host, port",
+        )
+        checkov_skip(
+            secret,
+            (
+                "CKV2_AWS_57",
+                ("the source team owns this database user and rotates it; the runbook puts the new value here"),
+            ),
+        )
+        iam_util.attach(
+            self.secrets_role,
+            [
+                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret.secret_arn]),
+            ],
+        )
         source_endpoint = dms.CfnEndpoint(
-            self, f"{name}Source", endpoint_type="source", engine_name="postgres",
+            self,
+            f"{name}Source",
+            endpoint_type="source",
+            engine_name="postgres",
             endpoint_identifier=f"foodbank-{source.system}-source",
-            database_name=source.database, ssl_mode="require", kms_key_id=key.key_arn,
+            database_name=source.database,
+            ssl_mode="require",
+            kms_key_id=key.key_arn,
             postgre_sql_settings=dms.CfnEndpoint.PostgreSqlSettingsProperty(
                 secrets_manager_secret_id=secret.secret_arn,
                 secrets_manager_access_role_arn=self.secrets_role.role_arn,
@@ -94,34 +141,57 @@ class Replication(Construct):
             ),
         )
         folder = f"dms/{source.system}"
-        writer = iam.Role(self, f"{name}S3Writer", assumed_by=iam.ServicePrincipal("dms.amazonaws.com"),
-                          description=f"DMS writes {source.system} CDC files under {folder}/ only")
-        iam_util.attach(writer, [
-            iam_util.object_access(landing, ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"],
-                                   [f"{folder}/"]),
-            iam_util.list_under(landing, [f"{folder}/"]),
-            iam_util.use_key(key),
-        ])
-        target = dms.CfnEndpoint(self, f"{name}Target", endpoint_type="target", engine_name="s3",
-                                 endpoint_identifier=f"foodbank-{source.system}-landing", kms_key_id=key.key_arn)
-        target.add_property_override("S3Settings", {
-            **dms_contract.S3_TARGET_SETTINGS,
-            **dms_contract.S3_TARGET_FILE_SHAPE,
-            "BucketName": landing.bucket_name,
-            "BucketFolder": folder,
-            "ServiceAccessRoleArn": writer.role_arn,
-            "EncryptionMode": "SSE_KMS",
-            "ServerSideEncryptionKmsKeyId": key.key_arn,
-        })
+        writer = iam.Role(
+            self,
+            f"{name}S3Writer",
+            assumed_by=iam.ServicePrincipal("dms.amazonaws.com"),
+            description=f"DMS writes {source.system} CDC files under {folder}/ only",
+        )
+        iam_util.attach(
+            writer,
+            [
+                iam_util.object_access(
+                    landing, ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"], [f"{folder}/"]
+                ),
+                iam_util.list_under(landing, [f"{folder}/"]),
+                iam_util.use_key(key),
+            ],
+        )
+        target = dms.CfnEndpoint(
+            self,
+            f"{name}Target",
+            endpoint_type="target",
+            engine_name="s3",
+            endpoint_identifier=f"foodbank-{source.system}-landing",
+            kms_key_id=key.key_arn,
+        )
+        target.add_property_override(
+            "S3Settings",
+            {
+                **dms_contract.S3_TARGET_SETTINGS,
+                **dms_contract.S3_TARGET_FILE_SHAPE,
+                "BucketName": landing.bucket_name,
+                "BucketFolder": folder,
+                "ServiceAccessRoleArn": writer.role_arn,
+                "EncryptionMode": "SSE_KMS",
+                "ServerSideEncryptionKmsKeyId": key.key_arn,
+            },
+        )
         replication_id = f"foodbank-{source.system}"
         dms.CfnReplicationConfig(
-            self, f"{name}Replication", replication_config_identifier=replication_id,
+            self,
+            f"{name}Replication",
+            replication_config_identifier=replication_id,
             replication_type="full-load-and-cdc",
-            source_endpoint_arn=source_endpoint.ref, target_endpoint_arn=target.ref,
+            source_endpoint_arn=source_endpoint.ref,
+            target_endpoint_arn=target.ref,
             compute_config=dms.CfnReplicationConfig.ComputeConfigProperty(
-                min_capacity_units=MIN_DCU, max_capacity_units=MAX_DCU, multi_az=False,
+                min_capacity_units=MIN_DCU,
+                max_capacity_units=MAX_DCU,
+                multi_az=False,
                 replication_subnet_group_id=subnets.ref,
-                vpc_security_group_ids=[self.security_group.security_group_id]),
+                vpc_security_group_ids=[self.security_group.security_group_id],
+            ),
             table_mappings=dms_contract.table_mappings(source.system),
             replication_settings=dms_contract.replication_settings(),
         )

@@ -40,90 +40,157 @@ class DataBuckets(Construct):
     def __init__(self, scope: Construct, cid: str, *, key: kms.IKey) -> None:
         super().__init__(scope, cid)
         self.access_logs = s3.Bucket(
-            self, "AccessLogs",
+            self,
+            "AccessLogs",
             # S3 server access logging can only deliver to SSE-S3 buckets.
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True, versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,  # log delivery via bucket policy
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ARCHIVE_DAYS),
-                                              noncurrent_version_expiration=Duration.days(30))],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(ARCHIVE_DAYS), noncurrent_version_expiration=Duration.days(30)
+                )
+            ],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        checkov_skip(self.access_logs,
-                     ("CKV_AWS_18", "this is the access-log bucket; logging it into itself would loop"),
-                     ("CKV_AWS_145", "S3 server access log delivery supports SSE-S3 only, not SSE-KMS"),
-                     ("CKV_AWS_144", "access logs are operational; a second-region copy is not worth its cost"))
+        checkov_skip(
+            self.access_logs,
+            ("CKV_AWS_18", "this is the access-log bucket; logging it into itself would loop"),
+            ("CKV_AWS_145", "S3 server access log delivery supports SSE-S3 only, not SSE-KMS"),
+            ("CKV_AWS_144", "access logs are operational; a second-region copy is not worth its cost"),
+        )
 
         self.archive = s3.Bucket(
-            self, "Archive",
-            encryption=s3.BucketEncryption.KMS, encryption_key=key, bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True, versioned=True,
+            self,
+            "Archive",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             object_lock_enabled=True,
             object_lock_default_retention=s3.ObjectLockRetention.governance(Duration.days(ARCHIVE_DAYS)),
-            server_access_logs_bucket=self.access_logs, server_access_logs_prefix="archive/",
-            lifecycle_rules=[s3.LifecycleRule(
-                id="deep-archive-then-expire-after-7-years",
-                transitions=[s3.Transition(storage_class=s3.StorageClass.DEEP_ARCHIVE,
-                                           transition_after=Duration.days(DEEP_ARCHIVE_AFTER_DAYS))],
-                expiration=Duration.days(ARCHIVE_DAYS),
-                noncurrent_version_expiration=Duration.days(ARCHIVE_DAYS),
-                abort_incomplete_multipart_upload_after=Duration.days(7),
-            )],
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="archive/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="deep-archive-then-expire-after-7-years",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.DEEP_ARCHIVE,
+                            transition_after=Duration.days(DEEP_ARCHIVE_AFTER_DAYS),
+                        )
+                    ],
+                    expiration=Duration.days(ARCHIVE_DAYS),
+                    noncurrent_version_expiration=Duration.days(ARCHIVE_DAYS),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        checkov_skip(self.archive, ("CKV_AWS_144", ("cross-region replication would double a 7-year archive; "
-                                                  "Object Lock + versioning already protect it, RPO accepted")))
+        checkov_skip(
+            self.archive,
+            (
+                "CKV_AWS_144",
+                (
+                    "cross-region replication would double a 7-year archive; "
+                    "Object Lock + versioning already protect it, RPO accepted"
+                ),
+            ),
+        )
 
         self.landing = s3.Bucket(
-            self, "Landing",
-            encryption=s3.BucketEncryption.KMS, encryption_key=key, bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True, versioned=True,
+            self,
+            "Landing",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.access_logs, server_access_logs_prefix="landing/",
-            lifecycle_rules=[s3.LifecycleRule(
-                id="landing-kept-a-year-archive-has-the-rest",
-                transitions=[s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS,
-                                           transition_after=Duration.days(30))],
-                expiration=Duration.days(LANDING_DAYS),
-                noncurrent_version_expiration=Duration.days(LANDING_DAYS),
-                abort_incomplete_multipart_upload_after=Duration.days(7),
-            )],
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="landing/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="landing-kept-a-year-archive-has-the-rest",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=Duration.days(30)
+                        )
+                    ],
+                    expiration=Duration.days(LANDING_DAYS),
+                    noncurrent_version_expiration=Duration.days(LANDING_DAYS),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        checkov_skip(self.landing, ("CKV_AWS_144", ("landing is replicated to the archive bucket (same "
-                                                  "region); a second region is not worth its cost")))
+        checkov_skip(
+            self.landing,
+            (
+                "CKV_AWS_144",
+                ("landing is replicated to the archive bucket (same region); a second region is not worth its cost"),
+            ),
+        )
         self._replicate_landing_to_archive(key)
 
     def _replicate_landing_to_archive(self, key: kms.IKey) -> None:
-        role = iam.Role(self, "ReplicationRole", assumed_by=iam.ServicePrincipal("s3.amazonaws.com"),
-                        description="Copies every new landing object version to the archive bucket")
-        iam_util.attach(role, [
-            iam.PolicyStatement(actions=["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                                resources=[self.landing.bucket_arn]),
-            iam.PolicyStatement(actions=["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl",
-                                         "s3:GetObjectVersionTagging", "s3:GetObjectRetention",
-                                         "s3:GetObjectLegalHold"],
-                                resources=[self.landing.arn_for_objects("*")]),
-            iam.PolicyStatement(actions=["s3:ReplicateObject", "s3:ReplicateTags"],
-                                # Replicas keep their landing keys (dms/…, sftp/…): replication cannot rename.
-                                resources=[self.archive.arn_for_objects("*")]),
-            iam_util.use_key(key),
-            iam.PolicyStatement(actions=["kms:Encrypt"], resources=[key.key_arn]),
-        ])
+        role = iam.Role(
+            self,
+            "ReplicationRole",
+            assumed_by=iam.ServicePrincipal("s3.amazonaws.com"),
+            description="Copies every new landing object version to the archive bucket",
+        )
+        iam_util.attach(
+            role,
+            [
+                iam.PolicyStatement(
+                    actions=["s3:GetReplicationConfiguration", "s3:ListBucket"], resources=[self.landing.bucket_arn]
+                ),
+                iam.PolicyStatement(
+                    actions=[
+                        "s3:GetObjectVersionForReplication",
+                        "s3:GetObjectVersionAcl",
+                        "s3:GetObjectVersionTagging",
+                        "s3:GetObjectRetention",
+                        "s3:GetObjectLegalHold",
+                    ],
+                    resources=[self.landing.arn_for_objects("*")],
+                ),
+                iam.PolicyStatement(
+                    actions=["s3:ReplicateObject", "s3:ReplicateTags"],
+                    # Replicas keep their landing keys (dms/…, sftp/…): replication cannot rename.
+                    resources=[self.archive.arn_for_objects("*")],
+                ),
+                iam_util.use_key(key),
+                iam.PolicyStatement(actions=["kms:Encrypt"], resources=[key.key_arn]),
+            ],
+        )
         cfn: s3.CfnBucket = self.landing.node.default_child
         cfn.replication_configuration = s3.CfnBucket.ReplicationConfigurationProperty(
             role=role.role_arn,
-            rules=[s3.CfnBucket.ReplicationRuleProperty(
-                id="everything-to-archive", status="Enabled", priority=1,
-                filter=s3.CfnBucket.ReplicationRuleFilterProperty(prefix=""),
-                # Deletes are not replicated: the archive must outlive anything done to landing.
-                delete_marker_replication=s3.CfnBucket.DeleteMarkerReplicationProperty(status="Disabled"),
-                source_selection_criteria=s3.CfnBucket.SourceSelectionCriteriaProperty(
-                    sse_kms_encrypted_objects=s3.CfnBucket.SseKmsEncryptedObjectsProperty(status="Enabled")),
-                destination=s3.CfnBucket.ReplicationDestinationProperty(
-                    bucket=self.archive.bucket_arn,
-                    encryption_configuration=s3.CfnBucket.EncryptionConfigurationProperty(
-                        replica_kms_key_id=key.key_arn)),
-            )],
+            rules=[
+                s3.CfnBucket.ReplicationRuleProperty(
+                    id="everything-to-archive",
+                    status="Enabled",
+                    priority=1,
+                    filter=s3.CfnBucket.ReplicationRuleFilterProperty(prefix=""),
+                    # Deletes are not replicated: the archive must outlive anything done to landing.
+                    delete_marker_replication=s3.CfnBucket.DeleteMarkerReplicationProperty(status="Disabled"),
+                    source_selection_criteria=s3.CfnBucket.SourceSelectionCriteriaProperty(
+                        sse_kms_encrypted_objects=s3.CfnBucket.SseKmsEncryptedObjectsProperty(status="Enabled")
+                    ),
+                    destination=s3.CfnBucket.ReplicationDestinationProperty(
+                        bucket=self.archive.bucket_arn,
+                        encryption_configuration=s3.CfnBucket.EncryptionConfigurationProperty(
+                            replica_kms_key_id=key.key_arn
+                        ),
+                    ),
+                )
+            ],
         )
