@@ -7,13 +7,15 @@ STAMP := $(VENV)/.installed
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 CHECKOV := checkov==3.3.30
+# The linter of `make lint` (CI's lint job passes the one it installed: RUFF=ruff).
+RUFF ?= $(BIN)/ruff
 
 # The dbt manifest the code location loads, re-parsed whenever the dbt project changes.
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
 	$(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/snapshots dbt_project/tests -type f)
 
-.PHONY: demo test dev docs install manifest tools clean
+.PHONY: demo test dev docs lint install manifest tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -49,6 +51,12 @@ dev: $(MANIFEST)
 
 docs: $(MANIFEST)
 	$(BIN)/foodbank docs
+
+# ruff check and ruff format as configured in pyproject.toml; pre-commit runs the same on each commit.
+lint:
+	@test -x "$(RUFF)" || command -v "$(RUFF)" >/dev/null || $(MAKE) install
+	$(RUFF) check .
+	$(RUFF) format --check .
 
 clean:
 	rm -rf .foodbank dbt_project/target dbt_project/logs

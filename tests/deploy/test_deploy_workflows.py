@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import yaml
 from deploy_tools import ROOT
 
@@ -21,7 +25,7 @@ def commands(job: dict) -> str:
 def test_ci_lints_tests_builds_dbt_infra_and_image():
     ci = load("ci.yml")
     jobs = ci["jobs"]
-    assert "ruff check" in commands(jobs["lint"])
+    assert "make lint" in commands(jobs["lint"])
     # The test job is .ci/run: the README's two commands, the demo with no virtual environment on PATH.
     assert ".ci/run" in commands(jobs["test"])
     ci_run = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if not line.startswith("#")]
@@ -49,3 +53,15 @@ def test_deploy_runs_on_main_after_ci_with_manual_approval():
     run = commands(job)
     assert "cdk" in run and "deploy" in run and "schemachange deploy" in run
     assert "deploy/snowflake/migrations" in run
+
+
+def test_make_lint_passes_with_ruff_check_and_format():
+    """The target CI's lint job and pre-commit run: the repository is clean as committed."""
+    ruff = Path(sys.executable).with_name("ruff")
+    done = subprocess.run(
+        ["make", "--no-print-directory", "lint", f"RUFF={ruff}"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"{ruff} check ." in done.stdout and f"{ruff} format --check ." in done.stdout
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    assert {h["id"] for h in hooks} == {"ruff-check", "ruff-format"}
