@@ -23,7 +23,7 @@ or a backfill of some days leaves the other days' findings as they were.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 ERROR, WARN = "ERROR", "WARN"
@@ -58,7 +58,6 @@ class Outcome:
     columns: list[str]
     examples: list[tuple]
     scope: str = "all"
-    extra: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -297,12 +296,6 @@ def _exists(con, qualified: str) -> bool:
 
 def by_name(name: str) -> Check:
     return next(c for c in CHECKS if c.name == name)
-
-
-def now_utc() -> datetime:
-    from datetime import timezone
-
-    return datetime.now(timezone.utc)
 
 
 # ---------------------------------------------------------------- files expected but missing

@@ -21,10 +21,9 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
+from .business_day import PACIFIC
 from .sources import catalog
 from .sources.catalog import SourceTable
-
-PACIFIC = "America/Los_Angeles"
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,10 @@ def _sensor_ticks(dagster_home: Path) -> dict[str, list]:
         }
 
 
+def _first_ticks_done(ticks: dict[str, list]) -> bool:
+    return all(ticks.get(n) and ticks[n][-1].status.value != "STARTED" for n in SENSORS)
+
+
 def _run_ids(dagster_home: Path) -> set[str]:
     from dagster import DagsterInstance
 
@@ -158,7 +162,7 @@ def test_make_dev_on_the_demo_state_shows_its_runs_and_launches_nothing(demo_hom
 
     with foodbank_dev(demo_home, ARTIFACTS / "foodbank-dev.log") as base:
         deadline = time.monotonic() + 150  # the daemon's first tick of every sensor comes within a minute or so
-        while time.monotonic() < deadline and not all(_sensor_ticks(dagster_home).get(n) for n in SENSORS):
+        while time.monotonic() < deadline and not _first_ticks_done(_sensor_ticks(dagster_home)):
             time.sleep(3)
         ticks = _sensor_ticks(dagster_home)
         with headless_page() as page:

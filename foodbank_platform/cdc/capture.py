@@ -56,10 +56,6 @@ def lsn_to_int(lsn: str) -> int:
     return (int(hi, 16) << 32) + int(lo, 16)
 
 
-def int_to_lsn(value: int) -> str:
-    return f"{value >> 32:X}/{value & 0xFFFFFFFF:X}"
-
-
 def _qualified(t: SourceTable) -> str:
     return f'"{t.location}"."{t.name}"'
 

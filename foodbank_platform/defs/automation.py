@@ -43,6 +43,7 @@ from dagster import (
 )
 
 from .. import watch
+from ..business_day import PACIFIC
 from ..sources import catalog
 from . import ingest, quality, transform
 from .resources import LandingResource, SftpResource, WarehouseBusy, WarehouseResource
@@ -84,21 +85,19 @@ expected_files = define_asset_job(
 @schedule(
     job=nightly_close,
     cron_schedule="15 3 * * *",
-    execution_timezone=transform.PACIFIC,
+    execution_timezone=PACIFIC,
     default_status=DefaultScheduleStatus.RUNNING,
     description="03:15 Pacific: close the previous business day (reconciliations, then finance).",
 )
 def nightly_close_schedule(context: ScheduleEvaluationContext):
-    yesterday = (
-        context.scheduled_execution_time.astimezone(ZoneInfo(transform.PACIFIC)).date() - timedelta(days=1)
-    ).isoformat()
+    yesterday = (context.scheduled_execution_time.astimezone(ZoneInfo(PACIFIC)).date() - timedelta(days=1)).isoformat()
     return RunRequest(run_key=f"nightly-{yesterday}", partition_key=yesterday)
 
 
 @schedule(
     job=expected_files,
     cron_schedule="*/15 * * * *",
-    execution_timezone=transform.PACIFIC,
+    execution_timezone=PACIFIC,
     default_status=DefaultScheduleStatus.RUNNING,
     description="Every 15 minutes: evaluate the missing-files check at the tick's time.",
 )
@@ -178,7 +177,7 @@ def new_files_sensor(
 
 
 def today_pacific() -> date:
-    return datetime.now(ZoneInfo(transform.PACIFIC)).date()
+    return datetime.now(ZoneInfo(PACIFIC)).date()
 
 
 def published_days(instance) -> set[str]:

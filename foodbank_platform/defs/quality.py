@@ -26,11 +26,11 @@ from dagster import (
 )
 
 from .. import quality
+from ..business_day import PACIFIC
 from ..quality import Check, Outcome
 from ..sources import catalog
 from .ingest import raw_key
 from .resources import SftpResource, WarehouseResource
-from .transform import PACIFIC
 
 # A check waits on the warehouse like the loaders do; a held lock is worth a retry, not a red check.
 CHECK_RETRY = RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL)

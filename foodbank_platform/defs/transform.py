@@ -38,12 +38,11 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from .. import settings as fb_settings
 from .. import warehouse as fb_warehouse
+from ..business_day import PACIFIC
 from ..dbt_runtime import dbt_project, manifest_path, release_adapter
 from ..ingest import ledger
 from .ownership import OWNERS, dbt_docs_url
 from .resources import WarehouseResource
-
-PACIFIC = "America/Los_Angeles"
 
 # One partition per Pacific business day from the go-live day (FOODBANK_FIRST_BUSINESS_DAY), so the UI
 # lists the days the platform closes and not months of empty ones before it.

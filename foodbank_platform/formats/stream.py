@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 # A quoted field, with RFC 4180's doubled quotes inside it; the group makes re.split keep it.
 _QUOTED = re.compile(rb'("(?:[^"]|"")*")')
-_FIELD_START = (b",", b"\n")
 
 
 def _pieces(data: bytes, quote: str) -> list[bytes]:

@@ -25,10 +25,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..business_day import PACIFIC
 from ..sources.catalog import SourceTable
 
 NULL = "\\N"
-PACIFIC = "America/Los_Angeles"
 BOM = b"\xef\xbb\xbf"
 
 # Numeric columns the SFTP systems print without trailing zeros ("4", "2.5"); the other numeric
@@ -277,11 +277,3 @@ def write_adjustments_csv(
 def write_tefap(frame: pd.DataFrame, table: SourceTable) -> bytes:
     """USDA TEFAP/CSFP receipts: pipe-delimited, header, UTF-8, LF, no quoting."""
     return _header(table.column_names, "|", "\n").encode() + _feed_lines(frame, table, "|", "\n", quote=False).data
-
-
-def write_feed(frame: pd.DataFrame, table: SourceTable, **options) -> bytes:
-    """Any SFTP feed by the catalog's format name."""
-    writer = {"legacy_csv": write_legacy_csv, "adjustments_csv": write_adjustments_csv, "tefap_pipe": write_tefap}[
-        table.format
-    ]
-    return writer(frame, table, **options)

@@ -66,9 +66,10 @@ def identity(landing_key: str) -> str:
     return _VERSIONED.sub("", landing_key)
 
 
-def versioned_key(landing_key: str, checksum: str) -> str:
-    """Where a version is kept beside the others: `<folder>/_versions/<sha16>/<name>`."""
-    folder, _, name = identity(landing_key).rpartition("/")
+def versioned_key(folder: str, name: str, checksum: str) -> str:
+    """Where a version is kept beside the others, `<folder>/_versions/<sha16>/<name>` (the only spelling;
+    `identity()` reads it back). SFTP pulls keep versions in their feed's folder, the loader keeps the DMS
+    versions it must protect from overwrites at the root (folder ""), outside every table's listing."""
     return f"{folder}/_versions/{checksum[:16]}/{name}" if folder else f"_versions/{checksum[:16]}/{name}"
 
 

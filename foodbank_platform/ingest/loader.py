@@ -252,7 +252,7 @@ def _keep_version(store: LandingStore, table: SourceTable, c: _Candidate) -> str
     replaceable = table.is_dms and (name.startswith("LOAD") or c.version > 1)
     if not replaceable or "_versions/" in c.listed.key:
         return c.listed.key
-    key = f"_versions/{c.checksum[:16]}/{c.identity}"
+    key = ledger.versioned_key("", c.identity, c.checksum)
     if not store.exists(key):
         store.write_bytes(key, c.data)
     return key

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..landing.store import LandingStore
 from ..sources.catalog import SourceTable
+from . import ledger
 
 
 def state_key(table: SourceTable) -> str:
@@ -26,7 +27,7 @@ def state_key(table: SourceTable) -> str:
 
 def landing_key_for(table: SourceTable, name: str, checksum: str, first: bool) -> str:
     base = table.landing_prefix
-    return f"{base}/{name}" if first else f"{base}/_versions/{checksum[:16]}/{name}"
+    return f"{base}/{name}" if first else ledger.versioned_key(base, name, checksum)
 
 
 def _sha256(path: Path) -> str:

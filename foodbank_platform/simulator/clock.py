@@ -14,7 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-PACIFIC = "America/Los_Angeles"
+from ..business_day import PACIFIC
+
 US = 1_000_000
 HOUR = 3600 * US
 

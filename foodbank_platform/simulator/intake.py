@@ -9,7 +9,7 @@ donations the warehouse received that intake never recorded, and draft headers d
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -245,8 +245,3 @@ def tefap(rng, st, day: date, n_lines: int, rates, defects: Defects):
         c["wms_sku"].to_numpy(),
     )
     return feed, receipts
-
-
-def tefap_file_day(day: date) -> date:
-    """The state sends a day's bills of lading in the next morning's file."""
-    return day + timedelta(days=1)

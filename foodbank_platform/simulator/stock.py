@@ -34,7 +34,6 @@ ADJUSTMENT_REASONS = np.array(
     ["count short", "count over", "freezer door left open, see incident", "miskeyed", "recall notice", "water damage"]
 )
 STAFF = np.array(["tkim", "rpatel", "lwong", "jsantos"])
-SIGN = {"RECEIPT": (0, 1), "TRANSFER": (-1, 1), "ADJUSTMENT": (-1, 1), "SPOILAGE": (-1, 0), "DISTRIBUTION": (-1, 0)}
 
 
 def storage(positions: pd.DataFrame, locations: pd.DataFrame) -> pd.DataFrame:

@@ -240,7 +240,6 @@ TABLES: tuple[SourceTable, ...] = (
 )
 
 BY_RAW_TABLE = {t.raw_table: t for t in TABLES}
-SYSTEMS = tuple(dict.fromkeys(t.system for t in TABLES))
 
 # Lineage columns every raw row carries, after the source's own columns.
 LINEAGE = cols(
