@@ -5,7 +5,7 @@ where they hear about it differs by environment: a laptop logs, the food bank's 
 the on-call rota is an SNS topic. So an `Alert` is a small value, and a notifier is anything with
 `send(alert)`. Which notifiers are active is configuration (`FOODBANK_ALERT_WEBHOOK_URL`,
 `FOODBANK_ALERT_SNS_TOPIC_ARN`); the log notifier is always on, so an alert is never silently lost.
-Nothing here imports Dagster: the sensors in `defs/alerts.py` build alerts and hand them over.
+Nothing here imports Dagster: the sensors in `defs/sensors.py` build alerts and hand them over.
 """
 
 from __future__ import annotations

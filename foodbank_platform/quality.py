@@ -2,7 +2,7 @@
 
 Every check is a query that returns *findings*, one row per thing somebody must look at (an unknown
 SKU on a posting, a donation receipt number used twice, a day whose stock went below zero…). The
-Dagster asset checks in `defs/quality.py` run these queries and show the count and examples in the
+Dagster asset checks in `defs/checks.py` run these queries and show the count and examples in the
 UI; the same run writes the findings to `audit.dq_<check>`, so analysts can query them and the demo
 summary can print them. There is no second copy of any rule.
 

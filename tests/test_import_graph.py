@@ -24,7 +24,7 @@ def test_the_graph_is_the_whole_package():
         "foodbank_platform.definitions",
         "foodbank_platform.formats.plan",
         "foodbank_platform.landing.uri",
-        "foodbank_platform.defs.transform",
+        "foodbank_platform.defs.assets.dbt",
         "foodbank_platform.ingest.loader",
     } <= graph.modules
     assert graph.direct_import_exists(

@@ -82,7 +82,7 @@ def scenario(tmp_path_factory):
             )
         )  # seed 13: one on-hand snapshot arrives late
         from foodbank_platform.definitions import build_definitions
-        from foodbank_platform.defs import automation
+        from foodbank_platform.defs import schedules, sensors
 
         defs = build_definitions(fb_settings.load(env))
         res = defs.resources
@@ -91,10 +91,10 @@ def scenario(tmp_path_factory):
 
         # 10-minute path: the sensor sees every file once
         sensing = {"landing": res["landing"], "sftp": res["sftp"], "warehouse": res["warehouse"]}
-        first = automation.new_files_sensor(build_sensor_context(instance=instance, resources=sensing))
+        first = sensors.new_files_sensor(build_sensor_context(instance=instance, resources=sensing))
         s["sensor_first"] = first
-        s["sensor_repeat"] = automation.new_files_sensor(build_sensor_context(instance=instance, resources=sensing))
-        s["sensor_after"] = automation.new_files_sensor(
+        s["sensor_repeat"] = sensors.new_files_sensor(build_sensor_context(instance=instance, resources=sensing))
+        s["sensor_after"] = sensors.new_files_sensor(
             build_sensor_context(instance=instance, cursor=first.cursor, resources=sensing)
         )
         request = first.run_requests[0]
@@ -108,7 +108,7 @@ def scenario(tmp_path_factory):
         tick = datetime.combine(DAYS[-1] + timedelta(days=1), datetime.min.time()).replace(
             hour=3, minute=15, tzinfo=PACIFIC
         )
-        scheduled = automation.nightly_close_schedule.evaluate_tick(
+        scheduled = schedules.nightly_close_schedule.evaluate_tick(
             build_schedule_context(
                 instance=instance, scheduled_execution_time=tick, repository_def=defs.get_repository_def()
             )
@@ -259,7 +259,7 @@ def test_file_level_checks_pass_on_clean_files(scenario):
 
 def test_missing_files_sees_a_late_onhand_snapshot_only_while_it_is_late(scenario):
     from foodbank_platform import quality
-    from foodbank_platform.defs.quality import legacy_deliveries
+    from foodbank_platform.defs.checks import legacy_deliveries
 
     late = [f for f in _defect(scenario, "late_files") if "/onhand/" in f["path"]]
     deliveries = legacy_deliveries(scenario["res"]["sftp"])
@@ -354,17 +354,17 @@ def test_sensors_on_a_loaded_warehouse_launch_nothing_until_something_new_arrive
     and the file recorded as arrived on its landing asset."""
     from dagster import AssetObservation, build_sensor_context
 
-    from foodbank_platform.defs import automation
+    from foodbank_platform.defs import sensors
 
     instance = scenario["instance"]
-    files = automation.new_files_sensor(build_sensor_context(instance=instance, resources=loaded_copy))
-    late = automation.late_data_sensor(build_sensor_context(instance=instance, resources=loaded_copy))
+    files = sensors.new_files_sensor(build_sensor_context(instance=instance, resources=loaded_copy))
+    late = sensors.late_data_sensor(build_sensor_context(instance=instance, resources=loaded_copy))
     assert not files.run_requests and files.cursor and "already in the ledger" in files.skip_reason.skip_message
     assert not late.run_requests and late.cursor  # starts at the ledger's latest load
 
     key, body = _late_file(loaded_copy["root"] / "landing")
     (loaded_copy["root"] / "landing" / key).write_bytes(body)
-    arrived = automation.new_files_sensor(
+    arrived = sensors.new_files_sensor(
         build_sensor_context(instance=instance, cursor=files.cursor, resources=loaded_copy)
     )
     [request] = arrived.run_requests
@@ -379,12 +379,12 @@ def test_sensors_on_a_loaded_warehouse_launch_nothing_until_something_new_arrive
 def test_late_rows_reopen_exactly_the_published_days_they_touch(scenario, loaded_copy):
     from dagster import build_sensor_context
 
-    from foodbank_platform.defs import automation
+    from foodbank_platform.defs import sensors
     from foodbank_platform.ingest import loader
     from foodbank_platform.sources import catalog
 
     instance = scenario["instance"]
-    first = automation.late_data_sensor(build_sensor_context(instance=instance, resources=loaded_copy))
+    first = sensors.late_data_sensor(build_sensor_context(instance=instance, resources=loaded_copy))
     assert not first.run_requests
 
     key, body = _late_file(loaded_copy["root"] / "landing")
@@ -392,15 +392,15 @@ def test_late_rows_reopen_exactly_the_published_days_they_touch(scenario, loaded
     with loaded_copy["warehouse"].connect() as con:
         report = loader.load_table(loaded_copy["landing"].store(), con, catalog.table("wms__inventory_transactions"))
     assert report.rows_loaded > 0
-    result = automation.late_data_sensor(
+    result = sensors.late_data_sensor(
         build_sensor_context(instance=instance, cursor=first.cursor, resources=loaded_copy)
     )
-    published = automation.published_days(instance)
+    published = sensors.published_days(instance)
     assert published == {d.isoformat() for d in DAYS}
     touched = _pacific_days(body)
     asked = {r.partition_key for r in result.run_requests}
     assert asked and asked == touched & published
-    again = automation.late_data_sensor(
+    again = sensors.late_data_sensor(
         build_sensor_context(instance=instance, cursor=result.cursor, resources=loaded_copy)
     )
     assert not again.run_requests
@@ -410,9 +410,9 @@ def test_raw_asset_reports_the_tables_rows_and_separately_what_the_run_loaded(lo
     """A run that finds nothing new: the table still holds its rows (dagster/row_count), the run loaded 0."""
     from dagster import DagsterInstance, materialize
 
-    from foodbank_platform.defs import ingest
+    from foodbank_platform.defs.assets import raw as raw_assets
 
-    [raw] = [a for a in ingest.raw_assets if a.key.path == ["raw", "wms__inventory_transactions"]]
+    [raw] = [a for a in raw_assets.raw_assets if a.key.path == ["raw", "wms__inventory_transactions"]]
     with DagsterInstance.ephemeral() as instance:
         result = materialize([raw], instance=instance, resources={k: loaded_copy[k] for k in ("landing", "warehouse")})
     [event] = result.get_asset_materialization_events()
@@ -469,8 +469,8 @@ def test_definitions_validate():
 def test_failed_blocking_checks_alert_once_through_the_webhook(scenario, webhook_server):
     from dagster import build_sensor_context
 
-    from foodbank_platform.definitions import blocking_check_keys
-    from foodbank_platform.defs.alerts import AlertsResource, build_check_alert_sensor
+    from foodbank_platform.defs.resources import AlertsResource
+    from foodbank_platform.defs.sensors import blocking_check_keys, build_check_alert_sensor
 
     url, received = webhook_server
     sensor = build_check_alert_sensor({"data_quality": blocking_check_keys})

@@ -7,6 +7,8 @@ landing store, the SFTP source, the DuckDB warehouse); the work itself lives in 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import time
 from pathlib import Path
 from typing import Iterator
@@ -14,11 +16,12 @@ from typing import Iterator
 import duckdb
 from dagster import ConfigurableResource
 
+from .. import alerts, warehouse
 from .. import settings as fb_settings
-from .. import warehouse
 from ..dbt_runtime import dbt_resource
 from ..landing.store import LandingStore
 from ..landing.uri import open_store
+from ..quality import Check
 
 
 class LandingResource(ConfigurableResource):
@@ -89,6 +92,30 @@ class WarehouseResource(ConfigurableResource):
                 con.close()
 
 
+class QualityResource(ConfigurableResource):
+    """Finance's tolerances, per reconciliation (cases), over the defaults in `foodbank_platform.quality`.
+    Set in production from `FOODBANK_DQ_TOLERANCES` (JSON), or per run in the launchpad."""
+
+    tolerances_cases: dict[str, float] = {}
+
+    def tolerance(self, check: Check) -> float | None:
+        return self.tolerances_cases.get(check.asset[1], check.tolerance)
+
+
+class AlertsResource(ConfigurableResource):
+    """Where alerts go besides the log: an incoming webhook and/or an SNS topic (from the environment)."""
+
+    webhook_url: str | None = None
+    sns_topic_arn: str | None = None
+
+    def notifier(self) -> alerts.FanOut:
+        env = {
+            "FOODBANK_ALERT_WEBHOOK_URL": self.webhook_url or "",
+            "FOODBANK_ALERT_SNS_TOPIC_ARN": self.sns_topic_arn or "",
+        }
+        return alerts.from_environment(env)
+
+
 def build_resources(s: fb_settings.Settings | None = None) -> dict:
     s = s or fb_settings.load()
     return {
@@ -96,4 +123,9 @@ def build_resources(s: fb_settings.Settings | None = None) -> dict:
         "sftp": SftpResource(uri=s.sftp_uri, key_path=s.sftp_key, known_hosts_path=s.sftp_known_hosts),
         "warehouse": WarehouseResource(duckdb_path=str(s.duckdb_path)),
         "dbt": dbt_resource(s),
+        "alerting": AlertsResource(
+            webhook_url=os.environ.get("FOODBANK_ALERT_WEBHOOK_URL"),
+            sns_topic_arn=os.environ.get("FOODBANK_ALERT_SNS_TOPIC_ARN"),
+        ),
+        "dq": QualityResource(tolerances_cases=json.loads(os.environ.get("FOODBANK_DQ_TOLERANCES") or "{}")),
     }

@@ -18,7 +18,6 @@ from dagster import (
     AssetCheckSpec,
     AssetKey,
     Backoff,
-    ConfigurableResource,
     MetadataValue,
     RetryPolicy,
     asset_check,
@@ -29,8 +28,8 @@ from .. import quality
 from ..business_day import PACIFIC
 from ..quality import Check, Outcome
 from ..sources import catalog
-from .ingest import raw_key
-from .resources import SftpResource, WarehouseResource
+from .assets.raw import raw_key
+from .resources import QualityResource, SftpResource, WarehouseResource
 
 # A check waits on the warehouse like the loaders do; a held lock is worth a retry, not a red check.
 CHECK_RETRY = RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL)
@@ -69,16 +68,6 @@ def _day_range(context: AssetCheckExecutionContext) -> tuple[date, date] | tuple
     if not first:
         return None, None
     return date.fromisoformat(first), date.fromisoformat(last) + timedelta(days=1)
-
-
-class QualityResource(ConfigurableResource):
-    """Finance's tolerances, per reconciliation (cases), over the defaults in `foodbank_platform.quality`.
-    Set in production from `FOODBANK_DQ_TOLERANCES` (JSON), or per run in the launchpad."""
-
-    tolerances_cases: dict[str, float] = {}
-
-    def tolerance(self, check: Check) -> float | None:
-        return self.tolerances_cases.get(check.asset[1], check.tolerance)
 
 
 def row_check(check: Check):

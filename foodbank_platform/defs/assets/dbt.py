@@ -1,7 +1,7 @@
 """dbt, as Dagster assets, split by when the food bank needs the numbers.
 
 The dbt project in `dbt_project/` is loaded with dagster-dbt, so every model is an asset and every
-dbt test an asset check. dbt sources on `raw` map onto the raw assets of `defs/ingest.py`, which joins
+dbt test an asset check. dbt sources on `raw` map onto the raw assets of `defs/assets/raw.py`, which joins
 the graph from files to the marts. Models are keyed `[schema, model]` (`canonical/inventory_events`),
 the names analysts query.
 
@@ -36,13 +36,13 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from .. import settings as fb_settings
-from .. import warehouse as fb_warehouse
-from ..business_day import PACIFIC
-from ..dbt_runtime import dbt_project, manifest_path, release_adapter
-from ..ingest import ledger
-from .ownership import OWNERS, dbt_docs_url
-from .resources import WarehouseResource
+from ... import settings as fb_settings
+from ... import warehouse as fb_warehouse
+from ...business_day import PACIFIC
+from ...dbt_runtime import dbt_project, manifest_path, release_adapter
+from ...ingest import ledger
+from ..ownership import OWNERS, dbt_docs_url
+from ..resources import WarehouseResource
 
 # One partition per Pacific business day from the go-live day (FOODBANK_FIRST_BUSINESS_DAY), so the UI
 # lists the days the platform closes and not months of empty ones before it.
