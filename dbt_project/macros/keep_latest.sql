@@ -4,7 +4,3 @@
 {% macro keep_latest(key_columns, newest_first) -%}
     qualify row_number() over (partition by {{ key_columns | join(', ') }} order by {{ newest_first }}) = 1
 {%- endmacro %}
-
-{% macro source_loaded_at(key_columns) -%}
-    max(_loaded_at) over (partition by {{ key_columns | join(', ') }})
-{%- endmacro %}

@@ -6,7 +6,3 @@
     and {{ day }} >= {{ rates }}.valid_from
     and {{ day }} <= coalesce({{ rates }}.valid_to, cast('9999-12-31' as date))
 {%- endmacro %}
-
-{% macro lbs_value(lbs, bol_usd_per_lb, rates) -%}
-    cast({{ lbs }} * coalesce({{ bol_usd_per_lb }}, {{ rates }}.usd_per_lb, 0) as decimal(18, 2))
-{%- endmacro %}
