@@ -146,12 +146,17 @@ def operations_vars(context: AssetExecutionContext) -> dict[str, str]:
     return {"as_of_date": as_of} if as_of else {}
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: dict[str, str]):
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: dict[str, str], column_types: bool):
+    """`dbt build`, with each model's row count, and its column types when asked, fetched by dagster-dbt
+    once the model is built (on DuckDB, once dbt has released the file) through an adapter in this
+    process that is let go after. Measured on the demo's 10-minute path: 30.6 s without fetching,
+    34.0 s with row counts, 44.9 s with column types too, so only the nightly close fetches the types."""
     args = ["build"] + (["--vars", json.dumps(dbt_vars)] if dbt_vars else [])
-    # Row counts and column types on every model, fetched by dagster-dbt once a model is built (on
-    # DuckDB, once dbt has released the file), through an adapter in this process that is let go after.
+    events = dbt.cli(args, context=context).stream().fetch_row_counts()
+    if column_types:
+        events = events.fetch_column_metadata(with_column_lineage=False)
     try:
-        yield from dbt.cli(args, context=context).stream().fetch_row_counts().fetch_column_metadata()
+        yield from events
     finally:
         release_adapter()
 
@@ -170,7 +175,7 @@ def dbt_operations(context: AssetExecutionContext, dbt: DbtCliResource, warehous
     with warehouse.connect() as con:
         ledger.ensure(con)
         fb_warehouse.ensure_raw_tables(con)
-    yield from _build(context, dbt, operations_vars(context))
+    yield from _build(context, dbt, operations_vars(context), column_types=False)
 
 
 _NIGHTLY = dict(
@@ -186,12 +191,12 @@ _NIGHTLY = dict(
 
 @dbt_assets(select="tag:nightly,config.schema:reconciliation", name="dbt_reconciliation", **_NIGHTLY)
 def dbt_reconciliation(context: AssetExecutionContext, dbt: DbtCliResource):
-    yield from _build(context, dbt, business_day_vars(context))
+    yield from _build(context, dbt, business_day_vars(context), column_types=True)
 
 
 @dbt_assets(select="tag:nightly", exclude="config.schema:reconciliation", name="dbt_finance", **_NIGHTLY)
 def dbt_finance(context: AssetExecutionContext, dbt: DbtCliResource):
-    yield from _build(context, dbt, business_day_vars(context))
+    yield from _build(context, dbt, business_day_vars(context), column_types=True)
 
 
 dbt_models = [dbt_operations, dbt_reconciliation, dbt_finance]
