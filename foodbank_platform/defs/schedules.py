@@ -10,24 +10,28 @@ from ..business_day import PACIFIC
 from .jobs import expected_files, nightly_close
 
 
-@schedule(
-    job=nightly_close,
-    cron_schedule="15 3 * * *",
-    execution_timezone=PACIFIC,
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="03:15 Pacific: close the previous business day (reconciliations, then finance).",
+def pacific_schedule(job, cron: str, description: str):
+    """Every schedule of the platform: on Pacific wall time (the business day's clock, DST included) and
+    running as soon as the code location loads."""
+    return schedule(
+        job=job,
+        cron_schedule=cron,
+        execution_timezone=PACIFIC,
+        default_status=DefaultScheduleStatus.RUNNING,
+        description=description,
+    )
+
+
+@pacific_schedule(
+    nightly_close, "15 3 * * *", "03:15 Pacific: close the previous business day (reconciliations, then finance)."
 )
 def nightly_close_schedule(context: ScheduleEvaluationContext):
     yesterday = (context.scheduled_execution_time.astimezone(ZoneInfo(PACIFIC)).date() - timedelta(days=1)).isoformat()
     return RunRequest(run_key=f"nightly-{yesterday}", partition_key=yesterday)
 
 
-@schedule(
-    job=expected_files,
-    cron_schedule="*/15 * * * *",
-    execution_timezone=PACIFIC,
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="Every 15 minutes: evaluate the missing-files check at the tick's time.",
+@pacific_schedule(
+    expected_files, "*/15 * * * *", "Every 15 minutes: evaluate the missing-files check at the tick's time."
 )
 def expected_files_schedule(context: ScheduleEvaluationContext):
     tick = context.scheduled_execution_time.isoformat()
