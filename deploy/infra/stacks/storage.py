@@ -65,16 +65,9 @@ class DataBuckets(Construct):
         self.archive = s3.Bucket(
             self,
             "Archive",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            **self._data_bucket_posture(key),
             object_lock_enabled=True,
             object_lock_default_retention=s3.ObjectLockRetention.governance(Duration.days(ARCHIVE_DAYS)),
-            server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="archive/",
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -106,14 +99,7 @@ class DataBuckets(Construct):
         self.landing = s3.Bucket(
             self,
             "Landing",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.access_logs,
+            **self._data_bucket_posture(key),
             server_access_logs_prefix="landing/",
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -138,6 +124,20 @@ class DataBuckets(Construct):
             ),
         )
         self._replicate_landing_to_archive(key)
+
+    def _data_bucket_posture(self, key: kms.IKey) -> dict:
+        """What every data bucket (landing, archive) is: KMS-encrypted with the platform key, private,
+        TLS only, versioned, owned by this account, its access logged to the access-log bucket."""
+        return dict(
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+        )
 
     def _replicate_landing_to_archive(self, key: kms.IKey) -> None:
         role = iam.Role(
