@@ -83,22 +83,15 @@ class Replication(Construct):
         return [
             iam.Role(
                 self,
-                "DmsVpcRole",
-                role_name="dms-vpc-role",
+                cid,
+                role_name=name,
                 assumed_by=iam.ServicePrincipal("dms.amazonaws.com"),
-                managed_policies=[
-                    iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonDMSVPCManagementRole")
-                ],
-            ),
-            iam.Role(
-                self,
-                "DmsLogsRole",
-                role_name="dms-cloudwatch-logs-role",
-                assumed_by=iam.ServicePrincipal("dms.amazonaws.com"),
-                managed_policies=[
-                    iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonDMSCloudWatchLogsRole")
-                ],
-            ),
+                managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(f"service-role/{policy}")],
+            )
+            for cid, name, policy in (
+                ("DmsVpcRole", "dms-vpc-role", "AmazonDMSVPCManagementRole"),
+                ("DmsLogsRole", "dms-cloudwatch-logs-role", "AmazonDMSCloudWatchLogsRole"),
+            )
         ]
 
     def _replicate(
