@@ -39,208 +39,83 @@ def utcnow() -> datetime:
 
 
 # Hand-made raw rows, per raw table (the loader's lineage columns are filled in by add_raw_rows).
+# Kept as a table (one row per line), not one value per line:
+# fmt: off
 EXTRA_ROWS: dict[str, list[dict]] = {
     "wms__items": [
-        dict(
-            op="I",
-            sku="CAN-VEG-0412",
-            description="Green beans 24/15oz",
-            fa_category="Vegetables (Canned & Frozen)",
-            storage_type="DRY",
-            case_weight_lbs=27,
-            is_active=True,
-        ),
-        dict(
-            op="I",
-            sku="PRD-APL-0007",
-            description="Apples fresh 40 lb",
-            fa_category="Fruits (Fresh)",
-            storage_type="REF",
-            case_weight_lbs=40,
-            is_active=True,
-        ),
-        dict(
-            op="I",
-            sku="FRZ-CHK-0101",
-            description="Chicken thighs frozen",
-            fa_category="Meat/Fish/Poultry",
-            storage_type="FRZ",
-            case_weight_lbs=25,
-            is_active=True,
-        ),
+        dict(op="I", sku="CAN-VEG-0412", description="Green beans 24/15oz", fa_category="Vegetables (Canned & Frozen)",
+             storage_type="DRY", case_weight_lbs=27, is_active=True),
+        dict(op="I", sku="PRD-APL-0007", description="Apples fresh 40 lb", fa_category="Fruits (Fresh)",
+             storage_type="REF", case_weight_lbs=40, is_active=True),
+        dict(op="I", sku="FRZ-CHK-0101", description="Chicken thighs frozen", fa_category="Meat/Fish/Poultry",
+             storage_type="FRZ", case_weight_lbs=25, is_active=True),
     ],
     "wms__locations": [
         dict(op="I", location_id=loc, warehouse_code="OAK", zone=zone, is_active=True)
-        for loc, zone in [
-            ("OAK-DOCK-01", "DOCK"),
-            ("OAK-DRY-A01-03", "DRY"),
-            ("OAK-COOLER-02", "COOLER"),
-            ("OAK-FREEZER-01", "FREEZER"),
-        ]
+        for loc, zone in [("OAK-DOCK-01", "DOCK"), ("OAK-DRY-A01-03", "DRY"), ("OAK-COOLER-02", "COOLER"),
+                          ("OAK-FREEZER-01", "FREEZER")]
     ],
     # A donation received into the WMS as 10 cases, whose donation_id a clerk keyed on two intake headers.
     "wms__inventory_transactions": [
-        dict(
-            op="I",
-            dms_change_seq="20261102100000000000000000000000500",
-            dms_commit_ts=datetime(2026, 11, 2, 17),
-            txn_id=2001,
-            txn_type="RECEIPT",
-            status="POSTED",
-            sku="CAN-VEG-0412",
-            lot_code="L26-110200001",
-            to_location_id="OAK-DOCK-01",
-            cases=10,
-            lbs=270,
-            reference_type="DONATION",
-            reference_id="DN-OAK-2026-0012399",
-            occurred_at=datetime(2026, 11, 2, 16, 50),
-            updated_at=datetime(2026, 11, 2, 17),
-        ),
+        dict(op="I", dms_change_seq="20261102100000000000000000000000500", dms_commit_ts=datetime(2026, 11, 2, 17),
+             txn_id=2001, txn_type="RECEIPT", status="POSTED", sku="CAN-VEG-0412", lot_code="L26-110200001",
+             to_location_id="OAK-DOCK-01", cases=10, lbs=270, reference_type="DONATION",
+             reference_id="DN-OAK-2026-0012399", occurred_at=datetime(2026, 11, 2, 16, 50),
+             updated_at=datetime(2026, 11, 2, 17)),
     ],
     "intake__donors": [dict(op="I", donor_id="DNR-0142", donor_name="Oakland Grocers", donor_type="Retailer")],
     "intake__donations": [
-        dict(
-            op="I",
-            id=88100,
-            donation_id="DN-OAK-2026-0012345",
-            donor_id="DNR-0142",
-            warehouse_code="OAK",
-            source_program="DONATED",
-            received_at=datetime(2026, 10, 31, 16),
-            status="POSTED",
-        ),
-        dict(
-            op="I",
-            id=88121,
-            donation_id="DN-OAK-2026-0012399",
-            donor_id="DNR-0142",
-            warehouse_code="OAK",
-            source_program="DONATED",
-            received_at=datetime(2026, 11, 2, 16, 45),
-            status="POSTED",
-        ),
+        dict(op="I", id=88100, donation_id="DN-OAK-2026-0012345", donor_id="DNR-0142", warehouse_code="OAK",
+             source_program="DONATED", received_at=datetime(2026, 10, 31, 16), status="POSTED"),
+        dict(op="I", id=88121, donation_id="DN-OAK-2026-0012399", donor_id="DNR-0142", warehouse_code="OAK",
+             source_program="DONATED", received_at=datetime(2026, 11, 2, 16, 45), status="POSTED"),
     ],
     "intake__donation_lines": [
-        dict(
-            op="I",
-            line_id=1,
-            donation_pk=88100,
-            sku="CAN-VEG-0412",
-            fa_category="Vegetables (Canned & Frozen)",
-            lot_code="L26-110100017",
-            cases=40,
-            gross_lbs=1080,
-            best_by="2026-11-20",
-        ),
-        dict(
-            op="I",
-            line_id=2,
-            donation_pk=88120,
-            sku="CAN-VEG-0412",
-            fa_category="Vegetables (Canned & Frozen)",
-            lot_code="L26-110200001",
-            cases=10,
-            gross_lbs=270,
-            best_by="2027-06-01",
-        ),
-        dict(
-            op="I",
-            line_id=3,
-            donation_pk=88121,
-            sku="CAN-VEG-0412",
-            fa_category="Vegetables (Canned & Frozen)",
-            lot_code="L26-110200001",
-            cases=10,
-            gross_lbs=270,
-            best_by="2027-06-01",
-        ),
+        dict(op="I", line_id=1, donation_pk=88100, sku="CAN-VEG-0412", fa_category="Vegetables (Canned & Frozen)",
+             lot_code="L26-110100017", cases=40, gross_lbs=1080, best_by="2026-11-20"),
+        dict(op="I", line_id=2, donation_pk=88120, sku="CAN-VEG-0412", fa_category="Vegetables (Canned & Frozen)",
+             lot_code="L26-110200001", cases=10, gross_lbs=270, best_by="2027-06-01"),
+        dict(op="I", line_id=3, donation_pk=88121, sku="CAN-VEG-0412", fa_category="Vegetables (Canned & Frozen)",
+             lot_code="L26-110200001", cases=10, gross_lbs=270, best_by="2027-06-01"),
     ],
     "ordering__agencies": [
-        dict(
-            op="I",
-            agency_id="AG-0417",
-            agency_name="Iglesia Santa María Pantry",
-            agency_type="Pantry",
-            county="Alameda",
-            status="ACTIVE",
-        ),
-        dict(
-            op="I",
-            agency_id="AG-0009",
-            agency_name="Alameda Seniors, Inc.",
-            agency_type="Senior",
-            county="Alameda",
-            status="ACTIVE",
-        ),
+        dict(op="I", agency_id="AG-0417", agency_name="Iglesia Santa María Pantry", agency_type="Pantry",
+             county="Alameda", status="ACTIVE"),
+        dict(op="I", agency_id="AG-0009", agency_name="Alameda Seniors, Inc.", agency_type="Senior",
+             county="Alameda", status="ACTIVE"),
     ],
     # Order 55120 is shipped as approved; 55121 (shipped as SL-00088122) does not exist: an orphan;
     # 55122 says SHIPPED but nothing was shipped.
     "ordering__orders": [
-        dict(
-            op="I",
-            order_id=55120,
-            agency_id="AG-0417",
-            order_type="SHOPPING",
-            ship_method="DELIVERY",
-            status="SHIPPED",
-            requested_date="2026-11-02",
-            submitted_at=datetime(2026, 10, 30, 18),
-        ),
-        dict(
-            op="I",
-            order_id=55122,
-            agency_id="AG-0009",
-            order_type="PREORDER",
-            ship_method="PICKUP",
-            status="SHIPPED",
-            requested_date="2026-11-02",
-            submitted_at=datetime(2026, 10, 30, 19),
-        ),
+        dict(op="I", order_id=55120, agency_id="AG-0417", order_type="SHOPPING", ship_method="DELIVERY",
+             status="SHIPPED", requested_date="2026-11-02", submitted_at=datetime(2026, 10, 30, 18)),
+        dict(op="I", order_id=55122, agency_id="AG-0009", order_type="PREORDER", ship_method="PICKUP",
+             status="SHIPPED", requested_date="2026-11-02", submitted_at=datetime(2026, 10, 30, 19)),
     ],
     "ordering__order_lines": [
         dict(op="I", order_line_id=901233, order_id=55120, sku="CAN-VEG-0412", cases_requested=5, cases_approved=4),
         dict(op="I", order_line_id=901250, order_id=55122, sku="PRD-APL-0007", cases_requested=3, cases_approved=3),
     ],
 }
+# fmt: on
 
 # A correction that arrives after 2026-11-01 was published: a receipt posted late for that day.
+# fmt: off
 LATE_CORRECTION = {
     "wms__inventory_transactions": [
-        dict(
-            op="I",
-            dms_change_seq="20261102200000000000000000000000900",
-            dms_commit_ts=datetime(2026, 11, 2, 20),
-            txn_id=2002,
-            txn_type="RECEIPT",
-            status="POSTED",
-            sku="PRD-APL-0007",
-            lot_code="L26-110100018",
-            to_location_id="OAK-COOLER-02",
-            cases=2,
-            lbs=80,
-            reference_type="TEFAP_BOL",
-            reference_id="BOL778812-1",
-            occurred_at=datetime(2026, 11, 1, 18),
-            updated_at=datetime(2026, 11, 2, 20),
-        ),
+        dict(op="I", dms_change_seq="20261102200000000000000000000000900", dms_commit_ts=datetime(2026, 11, 2, 20),
+             txn_id=2002, txn_type="RECEIPT", status="POSTED", sku="PRD-APL-0007", lot_code="L26-110100018",
+             to_location_id="OAK-COOLER-02", cases=2, lbs=80, reference_type="TEFAP_BOL",
+             reference_id="BOL778812-1", occurred_at=datetime(2026, 11, 1, 18), updated_at=datetime(2026, 11, 2, 20)),
     ],
     # ... and an order the agency switched from pre-order to shopping: a changed canonical row (history).
     "ordering__orders": [
-        dict(
-            op="U",
-            dms_change_seq="20261102200000000000000000000000901",
-            dms_commit_ts=datetime(2026, 11, 2, 20),
-            order_id=55122,
-            agency_id="AG-0009",
-            order_type="SHOPPING",
-            ship_method="PICKUP",
-            status="SHIPPED",
-            requested_date="2026-11-02",
-            submitted_at=datetime(2026, 10, 30, 19),
-        ),
+        dict(op="U", dms_change_seq="20261102200000000000000000000000901", dms_commit_ts=datetime(2026, 11, 2, 20),
+             order_id=55122, agency_id="AG-0009", order_type="SHOPPING", ship_method="PICKUP", status="SHIPPED",
+             requested_date="2026-11-02", submitted_at=datetime(2026, 10, 30, 19)),
     ],
 }
+# fmt: on
 
 
 # What the reconciliations must say about the facts above (after LATE_CORRECTION), on any warehouse.

@@ -57,71 +57,19 @@ def sample(samples_dir, rel: str) -> bytes:
 
 
 def test_dms_full_load_matches_sample(samples_dir):
+    # fmt: off
     rows = [
-        (
-            None,
-            "2026-11-01 07:00:02.118204",
-            None,
-            1001,
-            "RECEIPT",
-            "POSTED",
-            "CAN-VEG-0412",
-            "L26-110100017",
-            None,
-            None,
-            "OAK-DOCK-01",
-            40,
-            1080,
-            "DONATION",
-            "DN-OAK-2026-0012345",
-            None,
-            "2026-10-31 16:12:09",
-            "jlee",
-            "2026-10-31 16:12:09",
-        ),
-        (
-            None,
-            "2026-11-01 07:00:02.118204",
-            None,
-            1002,
-            "TRANSFER",
-            "POSTED",
-            "CAN-VEG-0412",
-            "L26-110100017",
-            None,
-            "OAK-DOCK-01",
-            "OAK-DRY-A01-03",
-            40,
-            1080,
-            "NONE",
-            None,
-            None,
-            "2026-10-31 16:40:51",
-            "mgarcia",
-            "2026-10-31 16:40:51",
-        ),
-        (
-            None,
-            "2026-11-01 07:00:02.118204",
-            None,
-            1003,
-            "RECEIPT",
-            "POSTED",
-            "PRD-APL-0007",
-            "L26-110100018",
-            'GRW 55,"A" LOT',
-            None,
-            "OAK-COOLER-02",
-            12,
-            480,
-            "TEFAP_BOL",
-            "BOL778812-1",
-            None,
-            "2026-10-31 17:02:00",
-            "jlee",
-            "2026-10-31 17:02:00",
-        ),
+        (None, "2026-11-01 07:00:02.118204", None, 1001, "RECEIPT", "POSTED", "CAN-VEG-0412", "L26-110100017", None,
+         None, "OAK-DOCK-01", 40, 1080, "DONATION", "DN-OAK-2026-0012345", None, "2026-10-31 16:12:09", "jlee",
+         "2026-10-31 16:12:09"),
+        (None, "2026-11-01 07:00:02.118204", None, 1002, "TRANSFER", "POSTED", "CAN-VEG-0412", "L26-110100017", None,
+         "OAK-DOCK-01", "OAK-DRY-A01-03", 40, 1080, "NONE", None, None, "2026-10-31 16:40:51", "mgarcia",
+         "2026-10-31 16:40:51"),
+        (None, "2026-11-01 07:00:02.118204", None, 1003, "RECEIPT", "POSTED", "PRD-APL-0007", "L26-110100018",
+         'GRW 55,"A" LOT', None, "OAK-COOLER-02", 12, 480, "TEFAP_BOL", "BOL778812-1", None, "2026-10-31 17:02:00",
+         "jlee", "2026-10-31 17:02:00"),
     ]
+    # fmt: on
     df = frame(["op", "dms_commit_ts", "dms_change_seq", *TXN_COLS], rows)
     got = write.write_dms_csv(df, TXN, full_load=True)
     assert got == sample(samples_dir, "dms/wms/wms/inventory_transactions/LOAD00000001.csv")
@@ -129,80 +77,19 @@ def test_dms_full_load_matches_sample(samples_dir):
 
 def test_dms_cdc_with_void_and_quoted_reason_matches_sample(samples_dir):
     base = ("CAN-VEG-0412", "L26-110100017", None, "OAK-DRY-A01-03", None)
+    # fmt: off
     rows = [
-        (
-            "I",
-            "2026-11-02 09:14:11.402771",
-            "20261102091411402771000000000000417",
-            1004,
-            "DISTRIBUTION",
-            "POSTED",
-            *base,
-            5,
-            135,
-            "SHIPMENT",
-            "SL-00088121",
-            None,
-            "2026-11-02 09:13:58",
-            "scanner-07",
-            "2026-11-02 09:14:11.402771",
-        ),
-        (
-            "U",
-            "2026-11-02 09:14:40.019342",
-            "20261102091440019342000000000000418",
-            1004,
-            "DISTRIBUTION",
-            "VOID",
-            *base,
-            5,
-            135,
-            "SHIPMENT",
-            "SL-00088121",
-            None,
-            "2026-11-02 09:13:58",
-            "scanner-07",
-            "2026-11-02 09:14:40.019342",
-        ),
-        (
-            "I",
-            "2026-11-02 09:14:40.019342",
-            "20261102091440019342000000000000419",
-            1005,
-            "DISTRIBUTION",
-            "POSTED",
-            *base,
-            4,
-            108,
-            "SHIPMENT",
-            "SL-00088121",
-            None,
-            "2026-11-02 09:13:58",
-            "scanner-07",
-            "2026-11-02 09:14:40.019342",
-        ),
-        (
-            "I",
-            "2026-11-02 09:15:02.771010",
-            "20261102091502771010000000000000420",
-            1006,
-            "SPOILAGE",
-            "POSTED",
-            "PRD-APL-0007",
-            "L26-110100018",
-            None,
-            "OAK-COOLER-02",
-            None,
-            1,
-            40,
-            "NONE",
-            None,
-            "temp excursion, cooler 2",
-            "2026-11-02 09:14:30",
-            "qa-2",
-            "2026-11-02 09:15:02.771010",
-        ),
+        ("I", "2026-11-02 09:14:11.402771", "20261102091411402771000000000000417", 1004, "DISTRIBUTION", "POSTED",
+         *base, 5, 135, "SHIPMENT", "SL-00088121", None, "2026-11-02 09:13:58", "scanner-07", "2026-11-02 09:14:11.402771"),
+        ("U", "2026-11-02 09:14:40.019342", "20261102091440019342000000000000418", 1004, "DISTRIBUTION", "VOID",
+         *base, 5, 135, "SHIPMENT", "SL-00088121", None, "2026-11-02 09:13:58", "scanner-07", "2026-11-02 09:14:40.019342"),
+        ("I", "2026-11-02 09:14:40.019342", "20261102091440019342000000000000419", 1005, "DISTRIBUTION", "POSTED",
+         *base, 4, 108, "SHIPMENT", "SL-00088121", None, "2026-11-02 09:13:58", "scanner-07", "2026-11-02 09:14:40.019342"),
+        ("I", "2026-11-02 09:15:02.771010", "20261102091502771010000000000000420", 1006, "SPOILAGE", "POSTED",
+         "PRD-APL-0007", "L26-110100018", None, "OAK-COOLER-02", None, 1, 40, "NONE", None, "temp excursion, cooler 2",
+         "2026-11-02 09:14:30", "qa-2", "2026-11-02 09:15:02.771010"),
     ]
+    # fmt: on
     df = frame(["op", "dms_commit_ts", "dms_change_seq", *TXN_COLS], rows)
     got = write.write_dms_csv(df, TXN, full_load=False)
     assert got == sample(samples_dir, "dms/wms/wms/inventory_transactions/2026/11/02/20261102-091503123.csv")
@@ -223,77 +110,30 @@ def test_dms_delete_has_only_the_key(samples_dir):
         "updated_at",
     ]
     head = ("DN-OAK-2026-0012399", "DNR-0142", "OAK", "DONATED", "2026-11-02 16:40:00")
+    # fmt: off
     rows = [
-        (
-            "I",
-            "2026-11-02 16:59:12.000140",
-            "20261102165912000140000000000000077",
-            88120,
-            *head,
-            "OPEN",
-            "2026-11-02 16:59:12.000140",
-        ),
-        (
-            "U",
-            "2026-11-02 16:59:55.310002",
-            "20261102165955310002000000000000078",
-            88120,
-            *head,
-            "POSTED",
-            "2026-11-02 16:59:55.310002",
-        ),
-        (
-            "D",
-            "2026-11-02 16:59:58.000001",
-            "20261102165958000001000000000000079",
-            88117,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-        ),
+        ("I", "2026-11-02 16:59:12.000140", "20261102165912000140000000000000077", 88120, *head, "OPEN",
+         "2026-11-02 16:59:12.000140"),
+        ("U", "2026-11-02 16:59:55.310002", "20261102165955310002000000000000078", 88120, *head, "POSTED",
+         "2026-11-02 16:59:55.310002"),
+        ("D", "2026-11-02 16:59:58.000001", "20261102165958000001000000000000079", 88117, None, None, None, None,
+         None, None, None),
     ]
+    # fmt: on
     got = write.write_dms_csv(frame(cols, rows), DONATIONS)
     assert got == sample(samples_dir, "dms/intake/intake/donations/2026/11/02/20261102-170001004.csv")
 
 
 def test_shipments_match_sample_in_windows_1252_with_crlf(samples_dir):
     cols = SHIPMENTS.column_names
+    # fmt: off
     rows = [
-        (
-            "SL-00088121",
-            55120,
-            901233,
-            "AG-0417",
-            "Iglesia Santa María Pantry",
-            "CAN-VEG-0412",
-            "L26-110100017",
-            "OAK-DRY-A01-03",
-            4,
-            108,
-            "2026-11-02 17:13:58+00:00",
-            "R-12",
-            False,
-        ),
-        (
-            "SL-00088122",
-            55121,
-            901240,
-            "AG-0009",
-            "Alameda Seniors, Inc.",
-            "PRD-APL-0007",
-            "L26-110100018",
-            "OAK-COOLER-02",
-            2,
-            80,
-            "2026-11-02 17:14:20+00:00",
-            None,
-            False,
-        ),
+        ("SL-00088121", 55120, 901233, "AG-0417", "Iglesia Santa María Pantry", "CAN-VEG-0412", "L26-110100017",
+         "OAK-DRY-A01-03", 4, 108, "2026-11-02 17:13:58+00:00", "R-12", False),
+        ("SL-00088122", 55121, 901240, "AG-0009", "Alameda Seniors, Inc.", "PRD-APL-0007", "L26-110100018",
+         "OAK-COOLER-02", 2, 80, "2026-11-02 17:14:20+00:00", None, False),
     ]
+    # fmt: on
     df = frame(cols, rows)  # shipped_at given in UTC; the file carries Pacific wall time (PST on 11/02)
     assert write.write_legacy_csv(df, SHIPMENTS) == sample(
         samples_dir, "sftp/outbound/legacy_warehouse/shipments/shipments_20261102_0915.csv"
@@ -310,47 +150,16 @@ def test_onhand_matches_sample(samples_dir):
 
 
 def test_adjustments_match_sample_with_bom_loose_header_and_thousands(samples_dir):
+    # fmt: off
     rows = [
-        (
-            "ADJ-0004411",
-            "2026-11-01",
-            "CAN-VEG-0412",
-            "L26-110100017",
-            "OAK-DRY-A01-03",
-            "CYCLE_COUNT",
-            -1,
-            -27,
-            "count short 1 case",
-            "tkim",
-            "rpatel",
-        ),
-        (
-            "ADJ-0004412",
-            "2026-11-01",
-            "FRZ-CHK-0101",
-            "L26-102900003",
-            "OAK-FREEZER-01",
-            "SPOILAGE",
-            -50,
-            -1250,
-            "freezer 1 door left open, see incident #31",
-            "tkim",
-            "rpatel",
-        ),
-        (
-            "ADJ-0004413",
-            "2026-11-02",
-            "PRD-APL-0007",
-            "L26-110100018",
-            "OAK-COOLER-02",
-            "CORRECTION",
-            1,
-            40,
-            "miskeyed spoilage",
-            "tkim",
-            None,
-        ),
+        ("ADJ-0004411", "2026-11-01", "CAN-VEG-0412", "L26-110100017", "OAK-DRY-A01-03", "CYCLE_COUNT", -1, -27,
+         "count short 1 case", "tkim", "rpatel"),
+        ("ADJ-0004412", "2026-11-01", "FRZ-CHK-0101", "L26-102900003", "OAK-FREEZER-01", "SPOILAGE", -50, -1250,
+         "freezer 1 door left open, see incident #31", "tkim", "rpatel"),
+        ("ADJ-0004413", "2026-11-02", "PRD-APL-0007", "L26-110100018", "OAK-COOLER-02", "CORRECTION", 1, 40,
+         "miskeyed spoilage", "tkim", None),
     ]
+    # fmt: on
     got = write.write_adjustments_csv(frame(ADJUSTMENTS.column_names, rows), ADJUSTMENTS, header_style="sample")
     assert got == sample(samples_dir, "sftp/outbound/manual_adjustments/Nov week 1 adjustments.csv")
 
