@@ -231,6 +231,11 @@ def _foodbank(args: list[str], home: Path) -> subprocess.CompletedProcess:
     )
 
 
+def _cdc_args(dsn: str, file_seconds: int) -> list[str]:
+    """`foodbank cdc` on the test's slot and publication (both runs below share them)."""
+    return ["cdc", "--dsn", dsn, "--slot", "cli_slot", "--publication", "cli_pub", "--file-seconds", str(file_seconds)]
+
+
 def test_cdc_command_help_lists_its_options(tmp_path):
     done = _foodbank(["cdc", "--help"], tmp_path)
     assert done.returncode == 0, done.stderr
@@ -248,22 +253,7 @@ def test_simulate_postgres_then_cdc_commands(source_dsn, tmp_path):
     assert all((home / "sftp" / "outbound" / f["path"]).exists() for f in manifest.files if f["root"] == "sftp")
 
     # Started after the activity, the capture's full load copies the end state into local landing.
-    done = _foodbank(
-        [
-            "cdc",
-            "--dsn",
-            source_dsn,
-            "--slot",
-            "cli_slot",
-            "--publication",
-            "cli_pub",
-            "--file-seconds",
-            "1",
-            "--stop-after",
-            "3",
-        ],
-        home,
-    )
+    done = _foodbank([*_cdc_args(source_dsn, file_seconds=1), "--stop-after", "3"], home)
     assert done.returncode == 0, done.stderr[-4000:]
     assert f"full load rows: {sum(counts.values())}," in done.stdout
     for t in DMS:
@@ -273,18 +263,7 @@ def test_simulate_postgres_then_cdc_commands(source_dsn, tmp_path):
 
     # Restarted, it continues from the slot; Ctrl-C writes the buffered change, acknowledges it, exits 0.
     running = subprocess.Popen(
-        [
-            str(FOODBANK),
-            "cdc",
-            "--dsn",
-            source_dsn,
-            "--slot",
-            "cli_slot",
-            "--publication",
-            "cli_pub",
-            "--file-seconds",
-            "3600",
-        ],
+        [str(FOODBANK), *_cdc_args(source_dsn, file_seconds=3600)],
         env=_env(home),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
