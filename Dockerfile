@@ -13,13 +13,13 @@ COPY dbt_project ./dbt_project
 # The manifest the dbt assets load, prepared the way `make manifest` does (`foodbank manifest`, the dbt
 # of this venv), against the Snowflake target: the profile only needs to render, no connection is made.
 # `python -m` from the app folder, so the package finds dbt_project/ beside it.
-RUN FOODBANK_ENV=prod SNOWFLAKE_ACCOUNT=build SNOWFLAKE_USER=build /opt/venv/bin/python -m foodbank_platform.cli manifest \
+RUN FOODBANK_ENV=prod FOODBANK_WAREHOUSE=snowflake SNOWFLAKE_ACCOUNT=build SNOWFLAKE_USER=build /opt/venv/bin/python -m foodbank_platform.cli manifest \
  && test -s dbt_project/target/manifest.json \
  && rm -rf dbt_project/logs
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
-    DAGSTER_HOME=/opt/dagster/home FOODBANK_ENV=prod FOODBANK_DBT_TARGET=prod
+    DAGSTER_HOME=/opt/dagster/home FOODBANK_ENV=prod FOODBANK_DBT_TARGET=snowflake
 RUN groupadd --system --gid 10001 dagster \
  && useradd --system --uid 10001 --gid dagster --home-dir /opt/dagster --shell /usr/sbin/nologin dagster
 COPY --from=build /opt/venv /opt/venv

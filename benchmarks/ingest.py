@@ -117,9 +117,9 @@ def main() -> None:
         print(f"simulated {args.days} day(s) at scale {args.scale} in {time.perf_counter() - t:.1f}s")
         # SFTP feeds reach landing through the puller in production; here they are copied as it would.
         from foodbank_platform.ingest.pull import pull_feed
-        from foodbank_platform.landing.sftp import LocalSource
         from foodbank_platform.landing.store import LocalStore
         from foodbank_platform.sources import catalog
+        from foodbank_platform.sources.sftp import LocalSource
 
         for table in catalog.sftp_tables():
             pull_feed(LocalSource(work / "sftp"), LocalStore(landing), table, now=time.time() + 3600)

@@ -25,14 +25,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="foodbank-sim-"))
-    config = SimulationConfig(
-        landing_root=out / "landing",
-        sftp_root=out / "sftp",
-        manifest_path=out / "manifest.json",
-        start_date=date.fromisoformat(args.start),
-        days=args.days,
-        scale=args.scale,
-        seed=42,
+    config = SimulationConfig.in_folder(
+        out, start_date=date.fromisoformat(args.start), days=args.days, scale=args.scale, seed=42
     )
 
     started = time.perf_counter()

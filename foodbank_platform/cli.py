@@ -12,7 +12,7 @@ import os
 import sys
 import sysconfig
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import click
@@ -94,9 +94,12 @@ def _simulate(s, start, days, scale, seed, cdc_file_seconds, postgres_dsn=None):
             sftp_root=sftp_root,
             manifest_path=s.home / "manifest.json",
         )
+    from .services import simulation_folders, upload_landing
+
+    landing_root, sftp_root = simulation_folders(s)  # the stand-ins' folders when the URIs name them
     config = SimulationConfig(
-        landing_root=fb_settings.uri_to_path(s.landing_uri),
-        sftp_root=fb_settings.uri_to_path(s.sftp_uri),
+        landing_root=landing_root,
+        sftp_root=sftp_root,
         manifest_path=s.home / "manifest.json",
         start_date=start,
         days=days,
@@ -104,7 +107,10 @@ def _simulate(s, start, days, scale, seed, cdc_file_seconds, postgres_dsn=None):
         seed=seed,
         **({"cdc_file_seconds": cdc_file_seconds} if cdc_file_seconds else {}),
     )
-    return run_simulation(config)
+    manifest = run_simulation(config)
+    if s.landing_uri.startswith("s3://"):
+        upload_landing(landing_root, s.landing_uri)
+    return manifest
 
 
 @main.command()
@@ -116,7 +122,7 @@ def _simulate(s, start, days, scale, seed, cdc_file_seconds, postgres_dsn=None):
 )
 @click.option("--verbose", is_flag=True, help="Stream Dagster's event log and dbt's output here too.")
 def run(nightly: bool, verbose: bool) -> None:
-    """Ingest and build everything that is new, through Dagster (exit 0 ok, 1 failed, 3 finance held)."""
+    """Ingest and build everything that is new, through Dagster (exit 0 ok, 1 failed, 3 a finance day held)."""
     from .console import RunConsole, log_file
 
     s = fb_settings.load()
@@ -129,7 +135,7 @@ def run(nightly: bool, verbose: bool) -> None:
 
 
 def _check_warehouse_free(s: fb_settings.Settings) -> None:
-    holder = fb_warehouse.lock_holder(s.duckdb_path)
+    holder = fb_warehouse.lock_holder(s.duckdb_path) if s.warehouse == "duckdb" else None
     if holder:
         raise click.ClickException(f"the warehouse {s.duckdb_path} is locked by {holder}; stop it or wait for it")
 
@@ -138,10 +144,12 @@ def _run(out, s: fb_settings.Settings, nightly: bool = True) -> str:
     """The 10-minute path (pull, load, staging, canonical, operations marts), then the nightly close
     over the business days present, as one single-run backfill of the daily partitions.
 
-    Returns "ok", "held" (every failure is a blocking data-quality check holding the finance marts
-    back, which is the platform doing its job) or "failed"."""
+    Returns "ok", "held" (the runs succeeded and the finance close held at least one day, which is
+    the platform doing its job) or "failed"."""
     _dagster_home(s)
     from dagster import DagsterInstance
+
+    from . import report
 
     with out.step("loading the code location (Dagster definitions, dbt manifest)"):
         from .definitions import defs
@@ -151,7 +159,7 @@ def _run(out, s: fb_settings.Settings, nightly: bool = True) -> str:
             defs.resolve_job_def("operations_refresh"), instance, {}, "10-minute path: pull → load → dbt → checks"
         )
         status = outcome.status
-        days = _business_days(s.duckdb_path) if status != "failed" and nightly else []
+        days = report.business_days(s) if status != "failed" and nightly else []
         before = [d for d in days if d < s.first_business_day.isoformat()]
         if before:
             out.say(
@@ -170,21 +178,6 @@ def _run(out, s: fb_settings.Settings, nightly: bool = True) -> str:
             )
             status = close.status if close.status != "ok" else status
     return status
-
-
-def _business_days(duckdb_path: Path) -> list[str]:
-    import duckdb
-
-    con = duckdb.connect(str(duckdb_path), read_only=True)
-    try:
-        first, last = con.execute(
-            "SELECT min(business_date), max(business_date) FROM canonical.inventory_events"
-        ).fetchone()
-    finally:
-        con.close()
-    if not first:
-        return []
-    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
 @main.command()
@@ -251,27 +244,22 @@ def demo(days: int, scale: float, seed: int, verbose: bool) -> None:
         out.say("2/3 running the platform through Dagster (landing → raw → dbt)")
         status = _run(out, s)
         out.say("3/3 summary")
-        from .report import summary
+        from . import report
 
-        out.say(summary(s.duckdb_path))
-        out.say(f"demo {status.upper()} in {time.perf_counter() - started:.1f}s; warehouse: {s.duckdb_path}")
-    # Held finance marts are the expected outcome on simulated data full of injected defects.
+        out.say(report.summary(s))
+        where = s.duckdb_path if s.warehouse == "duckdb" else f"Snowflake {s.snowflake.database}"
+        out.say(f"demo {status.upper()} in {time.perf_counter() - started:.1f}s; warehouse: {where}")
+    # A held day is a possible outcome on simulated data full of injected defects, not a demo failure.
     sys.exit(1 if status == "failed" else 0)
 
 
 def _reused(s: fb_settings.Settings) -> str | None:
     """What an earlier demo left that this one builds on (the same seed re-delivers identical files)."""
-    if not s.duckdb_path.exists():
-        return None
-    import duckdb
+    from . import report
 
-    con = duckdb.connect(str(s.duckdb_path), read_only=True)
-    try:
-        files = con.execute("SELECT count(*) FROM audit.file_ledger").fetchone()[0]
-    except duckdb.CatalogException:
+    files = report.files_in_ledger(s)
+    if files is None:
         return None
-    finally:
-        con.close()
     return (
         f"the warehouse already holds {files:,} landed file(s); the same seed delivers the same files, "
         f"which the ledger recognises (nothing loads twice), and dbt builds on what is there"
@@ -297,18 +285,105 @@ def docs(port: int, no_serve: bool) -> None:
     """Generate the dbt docs of the warehouse and serve them: the `dbt_docs` links of the Dagster UI."""
     import subprocess
 
-    from .dbt_runtime import DBT_PROJECT_DIR, dbt_executable, dbt_project
+    from .dbt_runtime import DBT_PROJECT_DIR, dbt_env, dbt_executable
 
     s = fb_settings.load()
     _check_warehouse_free(s)
-    dbt_project(s)  # sets FOODBANK_DUCKDB_PATH for profiles.yml
+    env = {**os.environ, **dbt_env(s)}  # the warehouse profiles.yml reads
     base = [dbt_executable(), "--quiet", "docs"]
     where = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target", s.dbt_target]
-    subprocess.run([*base, "generate", *where], check=True)
+    subprocess.run([*base, "generate", *where], check=True, env=env)
     click.echo(f"dbt docs: {DBT_PROJECT_DIR / 'target' / 'index.html'}")
     if not no_serve:
         click.echo(f"serving on http://127.0.0.1:{port} (Ctrl-C stops)")
-        subprocess.run([*base, "serve", "--port", str(port), "--host", "127.0.0.1", "--no-browser", *where])
+        subprocess.run([*base, "serve", "--port", str(port), "--host", "127.0.0.1", "--no-browser", *where], env=env)
+
+
+@main.command()
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--limit", default=20, show_default=True, help="Exceptions listed (all are in marts.finance_exceptions).")
+def close(day, limit: int) -> None:
+    """The finance close of business DAY (YYYY-MM-DD): status, findings, roll-forward, exceptions."""
+    from . import closing
+    from . import query as fb_query
+    from .snowflake_warehouse import SnowflakeUnreachable
+
+    s = fb_settings.load()
+    day = day.date()
+    holder = fb_warehouse.lock_holder(s.duckdb_path) if s.warehouse == "duckdb" else None
+    if holder:
+        raise click.ClickException(
+            f"the warehouse {s.duckdb_path} is being written by {holder}; try again when it ends"
+        )
+    try:
+        con = fb_query.connect(s)
+    except (FileNotFoundError, SnowflakeUnreachable) as e:
+        raise click.ClickException(str(e)) from e
+    try:
+        found = closing.close_day(con, day)
+        if found is None:
+            raise click.ClickException(f"{day} has not been closed (no row in marts.finance_close)")
+        click.echo(
+            f"finance close {day}: {found.status}"
+            + (
+                f" (publication {found.publication_version}, run {found.published_by_run})"
+                if found.publication_version
+                else ""
+            )
+        )
+        if found.is_restated:
+            click.echo(f"  restated by run {found.restated_by_run}:")
+            for name, before in found.previous.items():
+                click.echo(f"    {name:<18} {before or 0:>16,.2f} → {found.current[name] or 0:>16,.2f}")
+        rows = closing.exceptions(con, day)
+        click.echo("findings:" + ("" if rows else " none"))
+        for (rule, effect), (n, lbs, usd) in closing.by_rule(rows).items():
+            click.echo(f"  {rule:<38} {n:>5}  {closing.EFFECTS[effect]:<18} {lbs:>14,.2f} lb  ${usd:>14,.2f}")
+        click.echo(f"roll-forward {day}:")
+        click.echo(closing.rollforward_text(closing.roll_forward(con, day, day)))
+        click.echo(f"roll-forward {closing.month_start(day)} … {day} (month to date):")
+        click.echo(closing.rollforward_text(closing.roll_forward(con, closing.month_start(day), day)))
+        if rows:
+            click.echo(f"exceptions ({min(limit, len(rows))} of {len(rows)}):")
+            for rule, effect, subject, detail, cases, lbs, usd in rows[:limit]:
+                click.echo(f"  {rule:<38} {subject:<36} {detail[:40]:<40} {float(lbs or 0):>12,.2f} lb")
+    finally:
+        con.close()
+
+
+@main.command()
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def sql(query: str, fmt: str) -> None:
+    """Run a read-only QUERY on the configured warehouse (FOODBANK_WAREHOUSE: the DuckDB file or Snowflake)."""
+    from . import query as fb_query
+
+    s = fb_settings.load()
+    try:
+        columns, rows = fb_query.run(s, query)
+    except FileNotFoundError as e:
+        raise click.ClickException(str(e)) from e
+    except Exception as e:  # the warehouse's own message (syntax, missing table, lock, login) is the answer
+        raise click.ClickException(f"{type(e).__name__}: {e}") from e
+    click.echo(fb_query.render(columns, rows, fmt))
+
+
+@main.command()
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the export lines (default: $FOODBANK_HOME/services.env).",
+)
+def services(env_file: Path | None) -> None:
+    """Local stand-ins on loopback: S3 (moto), the Snowflake emulator (migrated), SFTP; until Ctrl-C/SIGTERM."""
+    from . import services as fb_services
+
+    s = fb_settings.load()
+    try:
+        fb_services.run_services(s, (env_file or s.home / "services.env").resolve(), say=click.echo)
+    except ImportError as e:
+        raise click.ClickException(f"{e}: the stand-ins need the test extra (pip install -e '.[test]')") from e
 
 
 @main.command()

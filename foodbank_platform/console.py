@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 LOG_FORMAT = "%(asctime)s - %(levelname)s - %(message)s"
-HELD_ERROR = "DagsterAssetCheckFailedError"
+CLOSE_KEY = ("marts", "finance_close")  # recorded per day with its status (defs/assets/dbt.py)
 
 
 class _Tee:
@@ -62,10 +62,10 @@ class Outcome:
 
     label: str
     run_id: str
-    status: str  # ok | held | failed
+    status: str  # ok | held (the run succeeded and the finance close held a day) | failed
     seconds: float
-    held_steps: list[str]
-    failure: str | None  # "step: first error line" of the first failed step that is not a hold
+    held_days: list[str]
+    failure: str | None  # "step: first error line" of the first failed step
 
 
 class RunConsole:
@@ -152,7 +152,7 @@ class _RunWatcher(logging.Handler):
             if self.partitioned
         }
         self.per_part = Counter(self.part_of.values())
-        self.failed_checks: list[str] = []
+        self.day_close: dict[str, tuple[str, str]] = {}  # day -> (status, what the findings do)
         if self.partitioned:
             self.stages["close"].total *= max(len(days), 1)
         self.failures: list[tuple[str, str, str]] = []  # step, error class, first line
@@ -208,6 +208,8 @@ class _RunWatcher(logging.Handler):
         if self.partitioned:
             day = materialization.partition or "?"
             self.by_day[day][self.part_of.get(key, key.path[0])] += 1
+            if tuple(key.path) == CLOSE_KEY and "status" in values:
+                self.day_close[day] = (values["status"], values.get("exceptions") or "")
             stage.figures["model_days"] += 1
         else:
             stage.done += 1
@@ -229,9 +231,6 @@ class _RunWatcher(logging.Handler):
         severity = getattr(evaluation.severity, "value", str(evaluation.severity))
         outcome = "passed" if evaluation.passed else ("failed" if severity == "ERROR" else "warned")
         stage.figures[outcome] += 1
-        if outcome == "failed":
-            key = evaluation.asset_check_key
-            self.failed_checks.append(f"{key.name} ({key.asset_key.to_user_string()})")
         self._update("checks")
 
     def _update(self, name: str) -> None:
@@ -278,19 +277,15 @@ class _RunWatcher(logging.Handler):
                 self._print(stage)
         if self.partitioned:
             self._print_days()
-        held = sorted(step for step, cls, _ in self.failures if cls == HELD_ERROR)
-        failed = [(step, line) for step, cls, line in self.failures if cls != HELD_ERROR]
-        status = "ok" if result.success else "failed" if failed or not self.failures else "held"
-        failure = f"{failed[0][0]}: {failed[0][1]}" if failed else None
+        held = sorted(day for day, (status, _) in self.day_close.items() if status == "held")
+        status = "failed" if not result.success else "held" if held else "ok"
+        failure = f"{self.failures[0][0]}: {self.failures[0][2]}" if self.failures else None
         if status == "failed" and not failure:
             failure = f"run {result.run_id} failed (see the log)"
         line = f"  → {status.upper()} in {seconds:.1f}s (run {result.run_id[:8]})"
         self.out.say(line)
         if status == "held":
-            self.out.say(
-                "  finance marts held back by blocking data-quality checks: "
-                + ", ".join(sorted(self.failed_checks) or held)
-            )
+            self.out.say(f"  finance close held {len(held)} day(s): {', '.join(held)} (`foodbank close DAY` says why)")
         if failure:
             self.out.say(f"  FAILED at step {failure}")
         return Outcome(self.label, result.run_id, status, seconds, held, failure)
@@ -299,7 +294,10 @@ class _RunWatcher(logging.Handler):
         for day in self.days:
             built = self.by_day.get(day, Counter())
             parts = [f"{part} {built[part]}/{total}" for part, total in sorted(self.per_part.items(), key=_step_order)]
-            self.out.say(f"  close   {day}  built: " + ", ".join(parts))
+            status, exceptions = self.day_close.get(day, ("not closed", ""))
+            self.out.say(
+                f"  close   {day}  {status}{': ' + exceptions if exceptions else ''}  (built: {', '.join(parts)})"
+            )
 
 
 def _step_order(item: tuple[str, int]) -> tuple[bool, str]:

@@ -1,23 +1,13 @@
 """Data-quality checks as SQL: the one place that says what a finding is.
 
-Every check is a query that returns *findings*, one row per thing somebody must look at (an unknown
-SKU on a posting, a donation receipt number used twice, a day whose stock went below zero…). The
-Dagster asset checks in `defs/checks.py` run these queries and show the count and examples in the
-UI; the same run writes the findings to `audit.dq_<check>`, so analysts can query them and the demo
-summary can print them. There is no second copy of any rule.
+Each check is a query returning findings, one row per thing somebody must look at; `defs/checks.py` runs them
+as asset checks and writes them to `audit.dq_<check>`, so the UI, analysts and the demo summary read one copy
+of each rule. No check holds a step: the finance close decides per business day what publishes, by rules
+written once in dbt (docs/finance.md); ERROR marks a rule that holds a day, WARN the rest. A day-scoped check
+replaces only its days' findings, so a backfill of some days leaves the others as they were.
 
-Severity is a decision about the finance numbers:
-- ERROR (and blocking in Dagster) when the defect would make a published finance number wrong:
-  a negative closing balance (inventory valued below zero), a roll-forward that does not close, a
-  donation receipt counted twice, a shipment line that cannot be tied to an agency's order, a
-  reconciliation whose variance goes beyond what finance accepts. These stop the finance marts of
-  the day; the reconciliations themselves still publish, because they are where the team works.
-- WARN otherwise: an unknown SKU still carries its cases and pounds (totals stay right, only its
-  category is unknown until the item master is fixed); quarantined rows, failed files and late
-  files are ingestion trouble the team must chase, and late data re-opens the day when it arrives.
-
-Checks scoped to a business day (`partitioned`) replace only that day's findings, so a nightly run
-or a backfill of some days leaves the other days' findings as they were.
+The same SQL runs on DuckDB and on Snowflake, over the DB-API connection the warehouse resource gives
+(`WarehouseResource.dbapi`); what differs between the two is in `Session`, and nowhere else.
 """
 
 from __future__ import annotations
@@ -25,6 +15,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+
+import duckdb
 
 ERROR, WARN = "ERROR", "WARN"
 EXAMPLES = 10
@@ -45,10 +37,6 @@ class Check:
     @property
     def table(self) -> str:
         return f"audit.dq_{self.name}"
-
-    @property
-    def blocks_finance(self) -> bool:
-        return self.severity == ERROR
 
 
 @dataclass
@@ -110,43 +98,6 @@ MISSING_SKUS = Check(
     """,
 )
 
-NEGATIVE_BALANCES = Check(
-    name="negative_balances",
-    asset=("reconciliation", "inventory_daily_balance"),
-    severity=ERROR,
-    description="A SKU/lot/location whose closing balance is below zero on a business day.",
-    partitioned=True,
-    sql="""
-        SELECT business_date, sku, lot_code, location_id, opening_cases, closing_cases, closing_lbs
-        FROM reconciliation.inventory_daily_balance
-        WHERE (closing_cases < 0 OR closing_lbs < 0) AND business_date >= {start} AND business_date < {end}
-        ORDER BY business_date, sku, lot_code, location_id
-    """,
-)
-
-DUPLICATE_DONATION_IDS = Check(
-    name="duplicate_donation_ids",
-    # Receipts are reconciled by donation_id: a receipt number on two donations makes that day's
-    # gifts-in-kind pounds ambiguous, so the finding sits on (and blocks past) that reconciliation.
-    asset=("reconciliation", "receipts_vs_intake"),
-    severity=ERROR,
-    description="A donation receipt number (donation_id) carried by more than one donation.",
-    partitioned=True,
-    reads=(("canonical", "donations"),),
-    sql="""
-        WITH headers AS (
-            SELECT donation_id, donation_pk, min(business_date) AS business_date
-            FROM canonical.donations GROUP BY ALL
-        ), repeated AS (
-            SELECT donation_id FROM headers GROUP BY donation_id HAVING count(*) > 1
-        )
-        SELECT h.business_date, h.donation_id, h.donation_pk
-        FROM headers h JOIN repeated USING (donation_id)
-        WHERE h.business_date >= {start} AND h.business_date < {end}
-        ORDER BY h.donation_id, h.donation_pk
-    """,
-)
-
 ORPHANED_FULFILLMENT = Check(
     name="orphaned_fulfillment",
     asset=("canonical", "fulfillment_line_items"),
@@ -187,13 +138,43 @@ def variance_check(reconciliation: str, severity: str, tolerance_cases: float, w
 
 
 VARIANCES = [
-    variance_check("receipts_vs_intake", ERROR, 0.0, "Gifts-in-kind pounds come from intake; the book from WMS."),
-    variance_check("receipts_vs_tefap", ERROR, 0.0, "USDA book inventory must match the state's bills of lading."),
-    variance_check("distributions_vs_shipments", ERROR, 0.0, "Pounds distributed is the headline finance figure."),
     variance_check(
         "book_vs_onhand", WARN, 0.5, "A count difference is settled by an adjustment; until then the book stands."
     ),
     variance_check("shipments_vs_orders", WARN, 0.0, "Short or over shipping is service level, not finance."),
+]
+
+
+def finance_check(rule: str, holds_day: bool, description: str) -> Check:
+    """A rule of the finance close, whose findings `marts.finance_exceptions` holds (written in dbt)."""
+    return Check(
+        name=rule,
+        asset=("marts", "finance_exceptions"),
+        severity=ERROR if holds_day else WARN,
+        description=description,
+        partitioned=True,
+        sql=f"""
+            SELECT business_date, effect, subject, detail, cases, lbs, value_usd
+            FROM marts.finance_exceptions
+            WHERE finance_rule = '{rule}' AND business_date >= {{start}} AND business_date < {{end}}
+            ORDER BY business_date, subject
+        """,
+    )
+
+
+FINANCE_RULES = [
+    finance_check("roll_forward_break", True, "A position whose day does not roll forward: holds the day."),
+    finance_check("missing_onhand_snapshot", True, "No on-hand snapshot loaded for the day: holds the day."),
+    finance_check("failed_file", True, "A file of the day could not be read (no good version since): holds the day."),
+    finance_check("missing_shipments_file", True, "Shipments files missing in shipping hours: holds the day."),
+    finance_check(
+        "duplicate_donation_id", False, "Lines of a receipt number on two donations: held out of gifts-in-kind."
+    ),
+    finance_check("negative_balance", False, "A closing below zero: published, listed with its amount."),
+    *(
+        finance_check(f"{r}_variance", False, f"{r}: a difference beyond tolerance: published, listed with its amount.")
+        for r in ("receipts_vs_intake", "receipts_vs_tefap", "distributions_vs_shipments")
+    ),
 ]
 
 QUARANTINED_ROWS = Check(
@@ -226,10 +207,9 @@ FAILED_FILES = Check(
 
 CHECKS: list[Check] = [
     MISSING_SKUS,
-    NEGATIVE_BALANCES,
-    DUPLICATE_DONATION_IDS,
     ORPHANED_FULFILLMENT,
     *VARIANCES,
+    *FINANCE_RULES,
     QUARANTINED_ROWS,
     FAILED_FILES,
 ]
@@ -238,8 +218,18 @@ CHECKS: list[Check] = [
 # ---------------------------------------------------------------- running a check
 
 
-def _date_sql(d: date) -> str:
-    return f"DATE '{d.isoformat()}'"
+def literal(value) -> str:
+    """A value as SQL text that DuckDB and Snowflake read alike (a parameter as a literal): NULL, a number,
+    DATE '…', TIMESTAMP '…' or a quoted string."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def render(check: Check, start: date | None = None, end: date | None = None, tolerance: float | None = None) -> str:
@@ -247,10 +237,47 @@ def render(check: Check, start: date | None = None, end: date | None = None, tol
         return check.sql
     tolerance = check.tolerance if tolerance is None else tolerance
     return check.sql.format(
-        start=_date_sql(start or date(1900, 1, 1)),
-        end=_date_sql(end or date(9999, 1, 1)),
+        start=literal(start or date(1900, 1, 1)),
+        end=literal(end or date(9999, 1, 1)),
         tolerance=tolerance if tolerance is not None else 0,
     )
+
+
+class Session:
+    """The one dialect seam: a DuckDB connection (its own cursor, `?` parameters) or a Snowflake
+    connector connection (a cursor, `%s` parameters, upper-case column names, a temporary table only
+    under a current schema, DDL committing any open transaction). The checks' SQL is the same on both."""
+
+    def __init__(self, con):
+        self.snowflake = not isinstance(con, duckdb.DuckDBPyConnection)
+        self.cursor = con.cursor() if self.snowflake else con
+        self.placeholder = "%s" if self.snowflake else "?"
+
+    def use_audit(self) -> None:
+        """The audit schema, where the findings tables live: on Snowflake the migrations made it, and it
+        becomes the session's schema (a temporary table needs one); on DuckDB it is made if missing."""
+        if self.snowflake:
+            self.execute("USE SCHEMA audit")
+        else:
+            self.execute("CREATE SCHEMA IF NOT EXISTS audit")
+
+    def execute(self, sql: str):
+        return self.cursor.execute(sql)
+
+    def executemany(self, sql: str, rows: list) -> None:
+        self.cursor.executemany(sql.replace("?", self.placeholder), rows)
+
+    def columns(self) -> list[str]:
+        """The last query's column names as the SQL wrote them (Snowflake upper-cases unquoted ones)."""
+        names = [d[0] for d in self.cursor.description]
+        return [n.lower() for n in names] if self.snowflake else names
+
+    def rows(self, sql: str) -> tuple[list[str], list[tuple]]:
+        rows = [tuple(r) for r in self.execute(sql).fetchall()]
+        return self.columns(), rows
+
+    def scalar(self, sql: str):
+        return self.execute(sql).fetchone()[0]
 
 
 def evaluate(
@@ -258,40 +285,41 @@ def evaluate(
 ) -> Outcome:
     """Run the check, store its findings in `audit.dq_<name>` and return the count and examples.
 
-    A day-scoped check replaces only the findings of [start, end); the others replace the whole table.
+    A day-scoped check replaces only the findings of [start, end), in one transaction; the others replace
+    the whole table in one statement. The findings table is created outside any transaction (Snowflake
+    commits DDL implicitly), with the shape of the check's query.
     """
     sql = render(check, start, end, tolerance)
-    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _findings AS {sql}")
-        if check.partitioned and _exists(con, check.table):
-            con.execute(
-                f"DELETE FROM {check.table} WHERE business_date >= ? AND business_date < ?",
-                [start or date(1900, 1, 1), end or date(9999, 1, 1)],
+    session = Session(con)
+    session.use_audit()
+    session.execute(f"CREATE OR REPLACE TEMPORARY TABLE _findings AS {sql}")
+    columns, examples = session.rows(f"SELECT * FROM _findings LIMIT {EXAMPLES}")
+    if check.partitioned:
+        session.execute(f"CREATE TABLE IF NOT EXISTS {check.table} AS SELECT * FROM _findings WHERE 1 = 0")
+        names = ", ".join(columns)
+        session.execute("BEGIN TRANSACTION")
+        try:
+            session.execute(
+                f"DELETE FROM {check.table} WHERE business_date >= {literal(start or date(1900, 1, 1))} "
+                f"AND business_date < {literal(end or date(9999, 1, 1))}"
             )
-            con.execute(f"INSERT INTO {check.table} BY NAME SELECT * FROM _findings")
-        else:
-            con.execute(f"CREATE OR REPLACE TABLE {check.table} AS SELECT * FROM _findings")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    count = con.execute("SELECT count(*) FROM _findings").fetchone()[0]
-    cursor = con.execute(f"SELECT * FROM _findings LIMIT {EXAMPLES}")
-    columns = [d[0] for d in cursor.description]
+            session.execute(f"INSERT INTO {check.table} ({names}) SELECT {names} FROM _findings")
+            session.execute("COMMIT")
+        except BaseException:
+            session.execute("ROLLBACK")
+            raise
+    else:
+        session.execute(f"CREATE OR REPLACE TABLE {check.table} AS SELECT * FROM _findings")
+    count = session.scalar("SELECT count(*) FROM _findings")
     scope = f"{start}..{end - timedelta(days=1)}" if check.partitioned and start and end else "all"
-    return Outcome(check, count, columns, cursor.fetchall(), scope)
+    return Outcome(check, count, columns, examples, scope)
 
 
-def _exists(con, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return (
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
-        ).fetchone()[0]
-        > 0
-    )
+def findings_where(con, check: Check, column: str, value: str) -> tuple[int, list[tuple]]:
+    """The count and first examples of the stored findings whose `column` is `value` (one raw table, one feed)."""
+    session = Session(con)
+    where = f"FROM {check.table} WHERE {column} = {literal(value)}"
+    return session.scalar(f"SELECT count(*) {where}"), session.rows(f"SELECT * {where} LIMIT {EXAMPLES}")[1]
 
 
 def by_name(name: str) -> Check:
@@ -307,6 +335,10 @@ SHIPMENTS_MAX_GAP = timedelta(minutes=45)
 SHIPPING_HOURS = (6, 18)  # 06:00-18:00 Pacific: the docks' day
 ONHAND_DEADLINE = timedelta(days=1, hours=3)  # snapshot of D due by 03:00 on D+1
 LOOKBACK_DAYS = 7
+
+MISSING_FILES_COLUMNS = (
+    "feed VARCHAR, business_date DATE, expected_from TIMESTAMP, checked_until TIMESTAMP, minutes_missing BIGINT"
+)
 
 MISSING_FILES = Check(
     name="missing_files",
@@ -368,11 +400,9 @@ def evaluate_missing_files(
     snapshots = _named_times(deliveries, as_of_pacific, r"onhand_(\d{8})\.csv", "%Y%m%d")
     findings = shipment_gaps(shipments, as_of_pacific, days) + missing_onhand(snapshots, as_of_pacific, days)
     columns = ["feed", "business_date", "expected_from", "checked_until", "minutes_missing"]
-    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-    con.execute(
-        f"CREATE OR REPLACE TABLE {MISSING_FILES.table} (feed VARCHAR, business_date DATE, "
-        "expected_from TIMESTAMP, checked_until TIMESTAMP, minutes_missing BIGINT)"
-    )
+    session = Session(con)
+    session.use_audit()
+    session.execute(f"CREATE OR REPLACE TABLE {MISSING_FILES.table} ({MISSING_FILES_COLUMNS})")
     if findings:
-        con.executemany(f"INSERT INTO {MISSING_FILES.table} VALUES (?, ?, ?, ?, ?)", findings)
+        session.executemany(f"INSERT INTO {MISSING_FILES.table} VALUES (?, ?, ?, ?, ?)", findings)
     return Outcome(MISSING_FILES, len(findings), columns, findings[:EXAMPLES], f"as of {as_of_pacific:%Y-%m-%d %H:%M}")

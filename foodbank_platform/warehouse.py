@@ -1,32 +1,63 @@
 """The one place that talks to the local warehouse (DuckDB).
 
-Schemas follow docs/design.md: `raw` (append-only, one table per catalog entry), `staging`,
-`canonical`, `reconciliation`, `marts` (built by dbt) and `audit` (ledger, quarantine, findings).
-Raw tables are created from the catalog, so a new source table needs no DDL by hand; a column the
-source adds at the end is added here as text the first time a file carries it.
-
-In production the raw load runs in Snowflake with `COPY INTO` (deploy/snowflake); everything above
-raw is the same dbt project on either warehouse.
+Raw tables are made from the catalog, so a new source table needs no DDL by hand, and a column a source adds
+at the end arrives as text the first time a file carries it. The schemas (`raw` … `audit`) and what each
+holds: docs/design.md, "Warehouse schemas and the tables others rely on".
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
 
+from . import settings as fb_settings
 from .sources import catalog
 from .sources.catalog import DUCKDB_TYPES, LINEAGE, SourceTable
 
 SCHEMAS = ("raw", "staging", "canonical", "reconciliation", "marts", "audit")
 
 
-def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
+def connect(path: Path | str, bounds: Mapping[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+    """The warehouse for writing, within `bounds` (default: the environment's `duckdb_settings`)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = bounded(duckdb.connect(str(path)), bounds)
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    return con
+
+
+def connect_read_only(path: Path | str, bounds: Mapping[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+    """For the reports people run while the platform works: never creates the file or takes the lock."""
+    if not Path(path).exists():
+        raise FileNotFoundError(f"no warehouse at {path}: run `foodbank run` (or `make demo`) first")
+    return bounded(duckdb.connect(str(path), read_only=True), bounds)
+
+
+def duckdb_settings(s: fb_settings.Settings | None = None) -> dict[str, str]:
+    """What bounds a DuckDB instance of the platform (default: the environment's settings): its memory
+    limit and where it spills beyond it. The same values reach dbt's connections through profiles.yml
+    (`dbt_runtime.dbt_env`)."""
+    s = s or fb_settings.load()
+    return {"memory_limit": s.duckdb_memory_limit, "temp_directory": str(s.duckdb_temp_dir)}
+
+
+def bounded(con: duckdb.DuckDBPyConnection, bounds: Mapping[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+    """Apply `bounds` (DuckDB setting -> value; default: `duckdb_settings()`) to the connection's database.
+    Every connection the platform opens goes through here. SET rather than connect-time config: DuckDB
+    refuses a second connection to a file already open in the process with another config, and dbt's
+    in-process adapter may hold one."""
+    values = dict(bounds or duckdb_settings())
+    # DuckDB makes the spill folder itself when it first spills, but not the folders above it.
+    Path(values["temp_directory"]).parent.mkdir(parents=True, exist_ok=True)
+    for name, value in values.items():
+        # A database of this process that has spilled refuses any SET temp_directory, even to the same
+        # folder: a setting already in force is left as it is.
+        if name == "temp_directory" and con.execute("SELECT current_setting('temp_directory')").fetchone()[0] == value:
+            continue
+        con.execute(f"SET {name} = '{value.replace(chr(39), chr(39) * 2)}'")
     return con
 
 
@@ -45,7 +76,7 @@ def lock_holder(path: Path | str) -> str | None:
     if not Path(path).exists():
         return None
     try:
-        duckdb.connect(str(path)).close()
+        bounded(duckdb.connect(str(path))).close()
         return None
     except duckdb.IOException as e:
         if "lock" not in str(e).lower():
@@ -84,6 +115,35 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in catalog.TABLES:
         ensure_raw_table(con, table)
+
+
+# The loader's own tables that dbt reads as sources (ingest/ledger.py makes them on DuckDB).
+LEDGER_TABLES = ("audit.file_ledger", "audit.quarantine")
+
+
+def missing_dbt_sources(con) -> list[str]:
+    """What dbt reads as a source and the warehouse lacks: a ledger table or a catalog's raw table
+    (`schema.table`), or a column the catalog gives a raw table (`schema.table.column`). The same SQL on
+    DuckDB and on Snowflake (`quality.Session`), names compared in lower case."""
+    from .quality import Session
+
+    rows = Session(con).execute(
+        "SELECT lower(table_schema), lower(table_name), lower(column_name) FROM information_schema.columns "
+        "WHERE lower(table_schema) IN ('raw', 'audit')"
+    )
+    present: dict[str, set[str]] = {}
+    for schema, table, column in rows.fetchall():
+        present.setdefault(f"{schema}.{table}", set()).add(column)
+    wanted = {name: [] for name in LEDGER_TABLES} | {
+        f"raw.{t.raw_table}": [n for n, _ in raw_columns(t)] for t in catalog.TABLES
+    }
+    missing = []
+    for name, columns in wanted.items():
+        if name not in present:
+            missing.append(name)
+            continue
+        missing.extend(f"{name}.{c}" for c in columns if c.lower() not in present[name])
+    return missing
 
 
 def existing_columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:

@@ -1,17 +1,9 @@
 """What is new since the last look: the 10-minute path's eyes, and where late data lands.
 
-Two questions drive the automation, and both are answered here in plain Python so they can be tested
-without a scheduler:
-
-1. *Which files arrived?* A sensor lists the landing zone (DMS writes there itself) and the SFTP
-   server (ready files only), and compares with a cursor: per raw table, the newest modification
-   time seen and the names seen at exactly that time. Modification time, not file name, is the
-   watermark, because DMS files can land out of name order and SFTP re-uploads keep their name.
-   The run key is a hash of the new files, so a sensor evaluated twice over the same files asks for
-   the same run and Dagster drops the second request: nothing is loaded twice.
-2. *Which business days did the last loads touch?* Rows that arrive for a day whose reconciliation
-   is already published must re-open that day. The ledger says which loads happened since the
-   cursor; each raw table knows the column that dates its rows.
+The sensors' two questions, in plain Python so they are tested without a scheduler. Which files arrived: a
+cursor per raw table holds the newest modification time seen (not the name: DMS files land out of name order,
+SFTP re-uploads keep theirs), and the run key hashes the new files, so the same files never load twice. Which
+business days the last loads touched, so late rows re-open a published day. README, "Operating it".
 """
 
 from __future__ import annotations
@@ -22,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .business_day import PACIFIC
+from .quality import Session, literal
 from .sources import catalog
 from .sources.catalog import SourceTable
 
@@ -37,21 +30,33 @@ def _pacific_date(utc_column: str) -> str:
     return f"CAST((({utc_column}) AT TIME ZONE 'UTC') AT TIME ZONE '{PACIFIC}' AS DATE)"
 
 
-# The business date a raw row belongs to (DESIGN: the Pacific calendar date of the event). Master
-# data (items, locations, donors, agencies) dates nothing: it changes descriptions, not days' books.
-BUSINESS_DATE_SQL: dict[str, str] = {
-    "wms__inventory_transactions": _pacific_date("occurred_at"),
-    "intake__donations": _pacific_date("received_at"),
-    "intake__donation_lines": _pacific_date(
-        "(SELECT max(d.received_at) FROM raw.intake__donations d WHERE d.id = r.donation_pk)"
-    ),
-    "ordering__orders": "requested_date",
-    "ordering__order_lines": "(SELECT max(o.requested_date) FROM raw.ordering__orders o WHERE o.order_id = r.order_id)",
-    "legacy_warehouse__shipments": "CAST(shipped_at AS DATE)",  # Pacific wall time already
-    "legacy_warehouse__onhand": "snapshot_date",
-    "manual_adjustments__adjustments": "business_date",
-    "usda_tefap__receipts": "received_date",
-}
+def _pacific_date_snowflake(utc_column: str) -> str:
+    """Snowflake has no AT TIME ZONE: the same conversion of a UTC wall time (TIMESTAMP_NTZ)."""
+    return f"CAST(CONVERT_TIMEZONE('UTC', '{PACIFIC}', {utc_column}) AS DATE)"
+
+
+def _business_dates(pacific_date) -> dict[str, str]:
+    """The business date a raw row belongs to (docs/design.md: the Pacific calendar date of the event). Master
+    data (items, locations, donors, agencies) dates nothing: it changes descriptions, not days' books."""
+    return {
+        "wms__inventory_transactions": pacific_date("occurred_at"),
+        "intake__donations": pacific_date("received_at"),
+        "intake__donation_lines": pacific_date(
+            "(SELECT max(d.received_at) FROM raw.intake__donations d WHERE d.id = r.donation_pk)"
+        ),
+        "ordering__orders": "requested_date",
+        "ordering__order_lines": (
+            "(SELECT max(o.requested_date) FROM raw.ordering__orders o WHERE o.order_id = r.order_id)"
+        ),
+        "legacy_warehouse__shipments": "CAST(shipped_at AS DATE)",  # Pacific wall time already
+        "legacy_warehouse__onhand": "snapshot_date",
+        "manual_adjustments__adjustments": "business_date",
+        "usda_tefap__receipts": "received_date",
+    }
+
+
+BUSINESS_DATE_SQL: dict[str, str] = _business_dates(_pacific_date)
+BUSINESS_DATE_SQL_SNOWFLAKE: dict[str, str] = _business_dates(_pacific_date_snowflake)
 
 
 def new_files(listing: dict[str, list[Seen]], cursor: dict) -> tuple[dict[str, list[Seen]], dict]:
@@ -79,31 +84,40 @@ def landing_identity(table: SourceTable, seen: Seen) -> str:
     return seen.key if table.is_dms else f"{table.landing_prefix}/{seen.key.rsplit('/', 1)[-1]}"
 
 
-def _has_ledger(con) -> bool:
+def has_ledger(con) -> bool:
+    """Whether the warehouse has the ledger yet (a first load makes it)."""
     return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' AND table_name = 'file_ledger'"
-        ).fetchone()[0]
+        Session(con).scalar(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE lower(table_schema) = 'audit' AND lower(table_name) = 'file_ledger'"
+        )
     )
+
+
+# Identities per IN list: a first tick over a backlog lists thousands of files (Snowflake takes 16,384).
+IN_LIST = 1000
 
 
 def not_in_ledger(con, fresh: dict[str, list[Seen]]) -> dict[str, list[Seen]]:
     """The files the ledger does not hold yet (by identity and size). A run the sensor did not ask for
     (`foodbank run`, a backfill, a run before the sensor's cursor was reset) may have loaded them already:
-    those are not new to the platform, and asking for a run to load them again would only re-count them."""
-    if not _has_ledger(con):
+    those are not new to the platform, and asking for a run to load them again would only re-count them.
+    The same SQL on DuckDB and Snowflake (`quality.Session`), the identities as literals."""
+    if not has_ledger(con):
         return fresh
+    session = Session(con)
     unseen: dict[str, list[Seen]] = {}
     for name, files in fresh.items():
         table = catalog.table(name)
         identities = [landing_identity(table, f) for f in files]
-        held = set(
-            con.execute(
-                "SELECT file_identity, size_bytes FROM audit.file_ledger WHERE source_table = ? "
-                "AND file_identity IN (SELECT unnest(?))",
-                [name, identities],
+        held: set[tuple[str, int]] = set()
+        for start in range(0, len(identities), IN_LIST):
+            listed = ", ".join(literal(i) for i in sorted(set(identities[start : start + IN_LIST])))
+            rows = session.execute(
+                f"SELECT file_identity, size_bytes FROM audit.file_ledger WHERE source_table = {literal(name)} "
+                f"AND file_identity IN ({listed})"
             ).fetchall()
-        )
+            held.update((identity, int(size)) for identity, size in rows)
         new = [f for f, i in zip(files, identities) if (i, f.size) not in held]
         if new:
             unseen[name] = new
@@ -112,9 +126,9 @@ def not_in_ledger(con, fresh: dict[str, list[Seen]]) -> dict[str, list[Seen]]:
 
 def latest_load(con):
     """When the ledger last recorded a load (None on an empty warehouse): where a late-data cursor starts."""
-    if not _has_ledger(con):
+    if not has_ledger(con):
         return None
-    return con.execute("SELECT max(loaded_at) FROM audit.file_ledger WHERE status = 'loaded'").fetchone()[0]
+    return Session(con).scalar("SELECT max(loaded_at) FROM audit.file_ledger WHERE status = 'loaded'")
 
 
 def run_key(fresh: dict[str, list[Seen]]) -> str:
@@ -129,7 +143,7 @@ def list_landing(store, table: SourceTable) -> list[Seen]:
 
 
 def list_sftp_ready(source, table: SourceTable, now: float) -> list[Seen]:
-    from .landing.sftp import ready_files
+    from .sources.sftp import ready_files
 
     listing = source.list(table.sftp_folder)
     return [
@@ -139,24 +153,30 @@ def list_sftp_ready(source, table: SourceTable, now: float) -> list[Seen]:
 
 
 def touched_business_dates(con, loaded_after) -> tuple[list[date], object]:
-    """Business dates of raw rows loaded after `loaded_after` (a ledger timestamp or None), and the new mark."""
-    where = "WHERE status = 'loaded'" + (" AND loaded_at > ?" if loaded_after is not None else "")
-    params = [loaded_after] if loaded_after is not None else []
-    loads = con.execute(
-        f"SELECT source_table, list(DISTINCT load_id), max(loaded_at) FROM audit.file_ledger {where} "
-        "GROUP BY source_table",
-        params,
+    """Business dates of raw rows loaded after `loaded_after` (a ledger timestamp or None), and the new mark.
+    The same SQL on DuckDB and Snowflake (`quality.Session`), but for the time zone conversion."""
+    session = Session(con)
+    where = "WHERE status = 'loaded'"
+    if loaded_after is not None:
+        where += f" AND loaded_at > {literal(loaded_after)}"
+    loads = session.execute(
+        f"SELECT source_table, load_id, max(loaded_at) FROM audit.file_ledger {where} GROUP BY source_table, load_id"
     ).fetchall()
-    dates: set[date] = set()
+    by_table: dict[str, set[str]] = {}
     mark = loaded_after
-    for table, load_ids, latest in loads:
+    for table, load_id, latest in loads:
         mark = latest if mark is None or latest > mark else mark
-        expr = BUSINESS_DATE_SQL.get(table)
+        if load_id is not None:
+            by_table.setdefault(table, set()).add(load_id)
+    business_dates = BUSINESS_DATE_SQL_SNOWFLAKE if session.snowflake else BUSINESS_DATE_SQL
+    dates: set[date] = set()
+    for table, load_ids in by_table.items():
+        expr = business_dates.get(table)
         if not expr:
             continue
-        rows = con.execute(
-            f"SELECT DISTINCT {expr} FROM raw.{table} r WHERE _load_id IN (SELECT unnest(?)) AND {expr} IS NOT NULL",
-            [load_ids],
+        ids = ", ".join(literal(i) for i in sorted(load_ids))
+        rows = session.execute(
+            f"SELECT DISTINCT {expr} FROM raw.{table} r WHERE _load_id IN ({ids}) AND {expr} IS NOT NULL"
         ).fetchall()
         dates.update(r[0] for r in rows)
     return sorted(dates), mark

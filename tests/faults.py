@@ -28,9 +28,9 @@ from fingerprint import fingerprint
 from foodbank_platform import warehouse
 from foodbank_platform.ingest.loader import load_new_files
 from foodbank_platform.ingest.pull import pull_feed
-from foodbank_platform.landing.sftp import LocalSource
 from foodbank_platform.landing.store import LocalStore
 from foodbank_platform.sources import catalog
+from foodbank_platform.sources.sftp import LocalSource
 
 CYCLE_SECONDS = 6 * 3600
 LINEAGE = {"source_file", "source_row_number", "_source_loaded_at"}
@@ -134,7 +134,7 @@ def dms_restart(deliveries: list[Drop], rng: random.Random, restarts: int = 2) -
 
 def reload(deliveries: list[Drop], table: catalog.SourceTable, at: float, scratch: Path) -> list[Drop]:
     """An operator reloads `table` at `at`: a new LOAD file with the table's state as of then."""
-    from foodbank_platform.formats.write import write_dms_csv
+    from foodbank_platform.formats.source_files import write_dms_csv
 
     store = LocalStore(scratch / "landing")
     for d in deliveries:

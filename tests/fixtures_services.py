@@ -19,17 +19,28 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
+# The servers start as `foodbank services` starts them: one implementation of each.
+from foodbank_platform.services import (
+    MOTO_CREDENTIALS,
+    SftpService,
+    apply_migrations,
+    free_port,
+    known_hosts_line,
+    read_only_sftp_server,
+    snowflake_env,
+    start_s3,
+    start_sftp,
+    start_snowflake,
+)
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+__all__ = ["known_hosts_line"]  # tests/sources/test_sftp.py imports it from here
 
 
 # --- S3 -----------------------------------------------------------------------------------------
@@ -38,20 +49,12 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def s3_endpoint() -> str:
     """An S3 API server (moto) on loopback; credentials are moto's dummies, set for boto3."""
-    from moto.server import ThreadedMotoServer
-
     env = pytest.MonkeyPatch()  # set while the server lives, restored after it
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
+    for name, value in MOTO_CREDENTIALS.items():
         if name not in os.environ:
             env.setenv(name, value)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
+    server = start_s3()
+    yield server.endpoint
     server.stop()
     env.undo()
 
@@ -70,70 +73,67 @@ def s3_bucket(s3_endpoint) -> str:
 
 
 @dataclass
-class SftpServer:
-    host: str
-    port: int
-    root: Path  # what the client sees as "/"
-    user: str
-    client_key: Path
-    known_hosts: Path
-    host_key_fingerprint: str
-    drops: dict  # arm_drop(n) arms one dropped connection mid-read; resumed_at tells where the retry began
+class SftpServer(SftpService):
+    """The server `foodbank services` starts, plus the drops a test arms."""
 
-    @property
-    def uri(self) -> str:
-        return f"sftp://{self.user}@{self.host}:{self.port}/outbound"
+    drops: dict = field(
+        default_factory=dict
+    )  # arm_drop(n) arms one dropped connection mid-read; resumed_at tells where the retry began
 
-    def arm_drop(self, after_bytes: int) -> None:
-        self.drops.update(after_bytes=after_bytes, done=0, dropped=None, resumed_at=None)
-
-
-def _write_keys(folder: Path):
-    import asyncssh
-
-    host_key = asyncssh.generate_private_key("ssh-ed25519")
-    client_key = asyncssh.generate_private_key("ssh-ed25519")
-    client_path = folder / "client_ed25519"
-    # paramiko reads the OpenSSH private key format.
-    client_key.write_private_key(str(client_path), format_name="openssh")
-    client_key.write_public_key(str(folder / "authorized_keys"))
-    return host_key, client_path
-
-
-def known_hosts_line(host: str, port: int, public_key_openssh: str) -> str:
-    return f"[{host}]:{port} {public_key_openssh.strip()}\n"
+    def arm_drop(
+        self, after_bytes: int, until: Callable[[], bool] | None = None, landed: Callable[[], int] | None = None
+    ) -> None:
+        """Drop the connection at the read that crosses `after_bytes`, once `until()` holds (say, the
+        client has landed some bytes); `landed()`, read at the new connection's first read, tells how
+        many bytes the client held then (`landed_at_resume`)."""
+        self.drops.update(
+            after_bytes=after_bytes,
+            until=until,
+            landed=landed,
+            done=0,
+            dropped=None,
+            aborted=False,
+            resumed_at=None,
+            landed_at_resume=None,
+        )
 
 
 def _sftp_factory(root: Path, drops: dict):
     import asyncssh
 
-    class DroppingSFTPServer(asyncssh.SFTPServer):
-        """Chrooted to `root`; when armed, aborts the whole SSH connection once after N bytes read."""
-
-        def __init__(self, chan):
-            super().__init__(chan, chroot=str(root).encode())
+    class DroppingSFTPServer(read_only_sftp_server(root)):
+        """The read-only server chrooted to `root`; when armed, aborts the whole SSH connection once after N bytes read."""
 
         async def read(self, file_obj, offset, size):
             limit = drops.get("after_bytes")
+            if drops.get("dropped") is self.connection:
+                # Reads the client pipelined past the drop point are never answered: what reaches the
+                # client is the contiguous bytes before it, as on a real dropped link.
+                while not drops.get("aborted"):
+                    await asyncio.sleep(0.05)
+                raise asyncssh.SFTPConnectionLost("dropped by the test")
             if limit is not None and drops["done"] + size > limit:
                 drops.update(after_bytes=None, dropped=self.connection)
-                # abort() discards what is still buffered: let the replies already served reach the
-                # client first, so the drop lands mid-file (as a real one does) on a busy machine too.
-                await asyncio.sleep(0.5)
+                # abort() discards what is still buffered, and the kernel drops what the client has
+                # not read yet: wait until the client has taken some of the replies already served.
+                until = drops.get("until") or (lambda: True)
+                for _ in range(600):
+                    if until():
+                        break
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.2)
+                landed = drops.get("landed")
+                drops["landed_at_drop"] = landed() if landed else None
                 self.connection.abort()
+                drops["aborted"] = True
                 raise asyncssh.SFTPConnectionLost("dropped by the test")
             if limit is not None:
                 drops["done"] += size
             elif drops.get("dropped") not in (None, self.connection) and drops.get("resumed_at") is None:
                 drops["resumed_at"] = offset  # the first read on the new connection
+                landed = drops.get("landed")
+                drops["landed_at_resume"] = landed() if landed else None
             return super().read(file_obj, offset, size)
-
-        # A read-only account, as the contract says: the client must never need these.
-        def remove(self, path):
-            raise asyncssh.SFTPPermissionDenied("read-only account")
-
-        def rename(self, oldpath, newpath):
-            raise asyncssh.SFTPPermissionDenied("read-only account")
 
     return DroppingSFTPServer
 
@@ -141,44 +141,12 @@ def _sftp_factory(root: Path, drops: dict):
 @pytest.fixture(scope="session")
 def sftp_service():
     """A real SFTP server (asyncssh) on loopback, chrooted to a temp folder with `/outbound`."""
-    import asyncssh
-
     tmp = Path(tempfile.mkdtemp(prefix="foodbank-sftp-"))
     root = tmp / "root"
-    (root / "outbound").mkdir(parents=True)
-    host_key, client_path = _write_keys(tmp)
-    port = free_port()
     drops: dict = {"after_bytes": None}
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    holder: dict = {}
-
-    async def start():
-        holder["server"] = await asyncssh.listen(
-            "127.0.0.1",
-            port,
-            server_host_keys=[host_key],
-            authorized_client_keys=str(tmp / "authorized_keys"),
-            sftp_factory=_sftp_factory(root, drops),
-            allow_scp=False,
-        )
-        ready.set()
-
-    thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True)
-    thread.start()
-    assert ready.wait(10), "SFTP server did not start"
-    known = tmp / "known_hosts"
-    known.write_text(known_hosts_line("127.0.0.1", port, host_key.export_public_key().decode()))
-    fingerprint = host_key.get_fingerprint("sha256")
-    yield SftpServer("127.0.0.1", port, root, "feeds", client_path, known, fingerprint, drops)
-
-    async def stop():
-        holder["server"].close()
-        await holder["server"].wait_closed()
-
-    asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    server = start_sftp(root, tmp, sftp_factory=_sftp_factory(root, drops))
+    yield SftpServer(**vars(server), drops=drops)
+    server.stop()
     shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -316,3 +284,73 @@ def source_dsn(pg_logical):
         cur.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = %s", (name,))
         cur.execute(f"DROP DATABASE {name} WITH (FORCE)")
     admin.close()
+
+
+# --- CDC capture ---------------------------------------------------------------------------------
+
+
+def capture_in_background(dsn: str, slot: str, publication: str, store, file_seconds: int):
+    """The CDC capture (cdc/capture.run_capture) in a thread of its own, as DMS runs beside the source:
+    (stop event, a dict that holds its `report` once it ends, the started thread)."""
+    from foodbank_platform.cdc.capture import run_capture
+
+    stop, result = threading.Event(), {}
+    thread = threading.Thread(
+        target=lambda: result.update(
+            report=run_capture(dsn, slot, publication, store, file_seconds=file_seconds, stop=stop)
+        ),
+        daemon=True,
+    )
+    thread.start()
+    return stop, result, thread
+
+
+# --- Snowflake (fakesnow) -------------------------------------------------------------------------
+
+try:
+    # fakesnow 0.12.1's server() imports its module fakesnow.server, which then shadows the function on
+    # the package: a second fakesnow.server() in the same process calls a module. Kept before any call
+    # (tests/dbt/test_dbt_snowflake.py calls it; services.start_snowflake does not go through it).
+    from fakesnow import server as fakesnow_server
+except ImportError:  # the emulator's tests skip (pytest.importorskip)
+    fakesnow_server = None
+
+
+@dataclass
+class SnowflakeDatabase:
+    """One test's database on the emulator, with every migration of deploy/snowflake applied."""
+
+    port: int
+    database: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment `FOODBANK_WAREHOUSE=snowflake` reads (settings.SnowflakeSettings)."""
+        return snowflake_env(self.port, self.database)
+
+    def settings(self, **environ: str):
+        from foodbank_platform import settings
+
+        return settings.load({**self.env, **environ})
+
+    def connect(self):
+        import snowflake.connector
+
+        return snowflake.connector.connect(**self.settings().snowflake.connect_args())
+
+
+@pytest.fixture(scope="session")
+def snowflake_service():
+    """The Snowflake emulator (a fakesnow server on loopback, reached over HTTP like Snowflake): its port."""
+    pytest.importorskip("fakesnow")
+    server = start_snowflake()
+    yield server.port
+    server.stop()
+
+
+@pytest.fixture
+def snowflake_db(snowflake_service) -> SnowflakeDatabase:
+    """A fresh database on the emulator (the server shares one in-memory instance), migrated as production is."""
+    db = SnowflakeDatabase(snowflake_service, f"FOODBANK_{uuid.uuid4().hex[:8].upper()}")
+    apply_migrations(db.env)
+    return db

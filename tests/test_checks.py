@@ -86,27 +86,25 @@ def test_onhand_snapshot_due_at_three_next_morning_counts_only_until_delivered()
 
 def test_day_scoped_findings_replace_only_their_days():
     con = duckdb.connect(":memory:")
-    con.execute("CREATE SCHEMA reconciliation")
+    con.execute("CREATE SCHEMA marts")
+    # the finance close's findings (marts.finance_exceptions, built by dbt), of two days and two rules
     con.execute(
-        "CREATE TABLE reconciliation.inventory_daily_balance AS SELECT * FROM (VALUES "
-        "(DATE '2026-10-29', 'A', 'L1', 'X', 1.0, -2.0, -20.0), "
-        "(DATE '2026-10-30', 'B', 'L2', 'Y', 0.0, -1.0, -10.0), "
-        "(DATE '2026-10-30', 'C', 'L3', 'Z', 5.0, 3.0, 30.0)) "
-        "t(business_date, sku, lot_code, location_id, opening_cases, closing_cases, closing_lbs)"
+        "CREATE TABLE marts.finance_exceptions AS SELECT * FROM (VALUES "
+        "(DATE '2026-10-29', 'negative_balance', 'published', 'A|L1|X', 'closing below zero', -2.0, -20.0, -39.4), "
+        "(DATE '2026-10-30', 'negative_balance', 'published', 'B|L2|Y', 'closing below zero', -1.0, -10.0, -19.7), "
+        "(DATE '2026-10-30', 'duplicate_donation_id', 'holds_lines', 'DN-1', 'donation 1 line 2', 3.0, 30.0, 59.1)) "
+        "t(business_date, finance_rule, effect, subject, detail, cases, lbs, value_usd)"
     )
-    check = quality.NEGATIVE_BALANCES
+    check = quality.by_name("negative_balance")
     first = quality.evaluate(con, check, date(2026, 10, 29), date(2026, 10, 31))
-    assert first.failed_rows == 2 and not first.passed
-    con.execute(
-        "UPDATE reconciliation.inventory_daily_balance SET closing_cases = 0, closing_lbs = 0 "
-        "WHERE business_date = DATE '2026-10-29'"
-    )
+    assert first.failed_rows == 2 and not first.passed and check.severity == quality.WARN
+    con.execute("DELETE FROM marts.finance_exceptions WHERE business_date = DATE '2026-10-29'")
     again = quality.evaluate(con, check, date(2026, 10, 30), date(2026, 10, 31))  # only the 30th re-checked
     assert again.failed_rows == 1
-    kept = con.execute("SELECT business_date, sku FROM audit.dq_negative_balances ORDER BY 1").fetchall()
-    assert kept == [(date(2026, 10, 29), "A"), (date(2026, 10, 30), "B")]
-    assert "| 2026-10-30 | B |" in again.examples_markdown()
-    assert again.examples_json()[0]["sku"] == "B"
+    kept = con.execute("SELECT business_date, subject FROM audit.dq_negative_balance ORDER BY 1").fetchall()
+    assert kept == [(date(2026, 10, 29), "A|L1|X"), (date(2026, 10, 30), "B|L2|Y")]
+    assert "| 2026-10-30 | published | B|L2|Y |" in again.examples_markdown()
+    assert again.examples_json()[0]["subject"] == "B|L2|Y"
 
 
 def test_file_cursor_sees_out_of_order_and_reuploaded_files():

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
+    AssetMaterialization,
+    BackfillPolicy,
     DagsterInstance,
+    DailyPartitionsDefinition,
     Definitions,
     MaterializeResult,
     asset,
-    asset_check,
     define_asset_job,
 )
 
@@ -60,36 +60,43 @@ def canonical_broken() -> None:
     raise ValueError("the books do not balance\nsecond line of the story")
 
 
-@asset(key=["reconciliation", "balance"])
-def balance() -> None:
-    return None
+DAYS = DailyPartitionsDefinition(start_date="2026-10-29")
+# A stand-in for the finance step: it records marts/finance_close once per day with the day's status,
+# as defs/assets/dbt.py does, the first day held by a roll-forward break.
+CLOSE = {"2026-10-29": ("held", "roll_forward_break 1 (holds the day)"), "2026-10-30": ("published", "")}
 
 
-@asset_check(asset=balance, name="negative_balances", blocking=True)
-def negative_balances() -> AssetCheckResult:
-    return AssetCheckResult(passed=False, severity=AssetCheckSeverity.ERROR, metadata={"failed_rows": 3})
-
-
-@asset(key=["marts", "finance"], deps=[balance])
-def finance() -> None:
-    return None
+@asset(
+    key=["marts", "finance_close"],
+    partitions_def=DAYS,
+    backfill_policy=BackfillPolicy.single_run(),
+    output_required=False,  # as dbt's outputs: the per-day materializations stand for it
+)
+def finance_close(context):
+    for day in context.partition_keys:
+        status, exceptions = CLOSE[day]
+        yield AssetMaterialization(
+            asset_key=context.asset_key, partition=day, metadata={"status": status, "exceptions": exceptions}
+        )
 
 
 DEFS = Definitions(
-    assets=[landing_feed, raw_feed, canonical_broken, balance, finance],
-    asset_checks=[negative_balances],
+    assets=[landing_feed, raw_feed, canonical_broken, finance_close],
     jobs=[
         define_asset_job("ingest", selection=[landing_feed, raw_feed, canonical_broken]),
-        define_asset_job("close", selection=[balance, finance, negative_balances]),
+        define_asset_job("close", selection=[finance_close], partitions_def=DAYS),
     ],
 )
 
 
-def _execute(tmp_path: Path, job_name: str):
+def _execute(tmp_path: Path, job_name: str, days: list[str] = ()):
     terminal = io.StringIO()
     log = tmp_path / "logs" / "run.log"
+    tags = (
+        {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]} if days else {}
+    )
     with DagsterInstance.ephemeral() as instance, RunConsole(log, terminal=terminal) as out:
-        outcome = out.execute(DEFS.resolve_job_def(job_name), instance, {}, f"job {job_name}")
+        outcome = out.execute(DEFS.resolve_job_def(job_name), instance, tags, f"job {job_name}", days)
     return outcome, terminal.getvalue(), log.read_text()
 
 
@@ -108,12 +115,13 @@ def test_a_failed_step_is_named_with_its_first_error_line_and_the_traceback_goes
     assert "DEBUG" not in shown
 
 
-def test_a_blocking_check_is_a_hold_named_by_its_check_not_a_failure(tmp_path):
-    outcome, shown, _ = _execute(tmp_path, "close")
-    assert outcome.status == "held" and outcome.failure is None
+def test_a_held_day_is_a_hold_named_with_its_reason_not_a_failure(tmp_path):
+    outcome, shown, _ = _execute(tmp_path, "close", list(CLOSE))
+    assert outcome.status == "held" and outcome.failure is None and outcome.held_days == ["2026-10-29"]
     assert "→ HELD" in shown
-    assert "held back by blocking data-quality checks: negative_balances (reconciliation/balance)" in shown
-    assert "checks  1 evaluated: 0 passed, 0 warned, 1 failed" in shown
+    assert "close   2026-10-29  held: roll_forward_break 1 (holds the day)" in shown
+    assert "close   2026-10-30  published  (built" in shown
+    assert "finance close held 1 day(s): 2026-10-29" in shown
     assert "FAILED" not in shown
 
 
@@ -220,7 +228,8 @@ def test_the_demo_twice_in_a_bare_shell_is_short_readable_and_says_what_it_reuse
             "  load ",
             "  dbt ",
             "  checks ",
-            "  close   2026-10-29",
+            "  close   2026-10-29  published",
+            "finance close by day:",
             "3/3 summary",
         ):
             assert any(line.startswith(stage) for line in lines), stage

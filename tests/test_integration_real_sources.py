@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,15 +20,16 @@ import numpy as np
 import pandas as pd
 import psycopg2
 import pytest
+from fixtures_services import capture_in_background
 
 from foodbank_platform import warehouse
-from foodbank_platform.cdc.capture import lsn_to_int, run_capture
+from foodbank_platform.cdc.capture import lsn_to_int
 from foodbank_platform.ingest.loader import load_new_files
 from foodbank_platform.ingest.pull import pull_feed
 from foodbank_platform.landing.s3 import S3Store
-from foodbank_platform.landing.sftp import SftpSource
 from foodbank_platform.simulator.postgres import apply_changes
 from foodbank_platform.sources import catalog
+from foodbank_platform.sources.sftp import SftpSource
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -186,14 +186,7 @@ def test_postgres_and_sftp_to_canonical(source_dsn, s3_bucket, s3_endpoint, sftp
     now = datetime.now(timezone.utc).replace(microsecond=0)
     apply_changes(source_dsn, _activity(rng, 1, 30, now - timedelta(hours=2)))  # before capture: full load
     store = S3Store(s3_bucket, "landing", endpoint_url=s3_endpoint)
-    stop, result = threading.Event(), {}
-    capture = threading.Thread(
-        target=lambda: result.update(
-            report=run_capture(source_dsn, "dms_ops", "dms_pub", store, file_seconds=2, stop=stop)
-        ),
-        daemon=True,
-    )
-    capture.start()
+    stop, result, capture = capture_in_background(source_dsn, "dms_ops", "dms_pub", store, file_seconds=2)
     while not _query(source_dsn, "SELECT 1 FROM pg_replication_slots WHERE slot_name = 'dms_ops'"):
         time.sleep(0.05)
     apply_changes(source_dsn, _activity(rng, 31, 150, now))  # while capturing: CDC files

@@ -14,35 +14,45 @@
   latest row break the tie deterministically. A late file carrying an older change sorts below the
   newer state already seen, so it never overwrites it. `D` rows are tombstones: `_is_deleted`.
 
+  Incremental (a staging table, `unique_key` = the key): the order above is total, so a key's winner
+  depends only on that key's raw rows. A run recomputes the keys that raw rows arrived for since the
+  table's newest `_source_loaded_at` (less an hour, for loads that committed while the last build
+  ran), reading only those keys' rows. A new full load changes every key's generation and tombstones,
+  so a run that finds one recomputes every key, as a full refresh does.
+
   `_source_loaded_at` is the latest load time of any raw row of the key, so incremental models can
   reprocess exactly the keys that something new arrived for.
 -#}
 {% macro dms_current_state(source_relation, key_columns) -%}
 {%- set key = key_columns | join(', ') -%}
+{%- set since = arrived_since(source_relation, reload_filter='r.dms_change_seq is null') -%}
+{%- set generations -%}
+            select _file_version as generation, min(dms_commit_ts) as started_at
+            from {{ source_relation }}
+            where dms_change_seq is null
+            group by _file_version
+{%- endset -%}
 select *,
     op = 'D' or (_current_generation is not null
                  and (_generation_started_at is null or _generation_started_at < _current_generation)) as _is_deleted
 from (
     select *,
-        max(_generation_started_at) over () as _current_generation,
+        (select max(started_at) from ({{ generations }}) as g) as _current_generation,
         max(_loaded_at) over (partition by {{ key }}) as _source_loaded_at
     from (
-        select change.*, generation.started_at as _generation_started_at
-        from (
+        {%- set change %}
+        (
             select r.*, case when r.dms_change_seq is null then 0 else 1 end as _is_cdc
             from {{ source_relation }} as r
-        ) as change
-        left join (
-            select _file_version as generation, min(dms_commit_ts) as started_at
-            from {{ source_relation }}
-            where dms_change_seq is null
-            group by _file_version
-        ) as generation
-            on (change._is_cdc = 0 and generation.generation = change._file_version)
-            or (change._is_cdc = 1 and generation.started_at <= change.dms_commit_ts)
-        qualify row_number() over (
-            partition by change._file, change._file_version, change._row_number
-            order by generation.started_at desc) = 1
+            {%- if since is not none %}
+            inner join (
+                select distinct {{ key }} from {{ source_relation }}
+                where _loaded_at >= cast('{{ since }}' as {{ dbt.type_timestamp() }})
+            ) as arrived using ({{ key }})
+            {%- endif %}
+        )
+        {%- endset %}
+        {{ dms_place_in_generation(change, generations) }}
     ) as placed
     qualify row_number() over (
         partition by {{ key }}

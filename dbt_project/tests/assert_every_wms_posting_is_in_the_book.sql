@@ -1,9 +1,10 @@
 -- No business event is lost: every current WMS posting becomes at least one book event (two for a
 -- TRANSFER), plus a reversal when voided. A posting with no location to move stock at fails here.
+-- On the 10-minute path, the postings that arrived (macro arrived_predicate); nightly, all of them.
 with postings as (
     select source_record_id, status, txn_type
     from {{ ref('stg_wms__inventory_transactions') }}
-    where not is_deleted
+    where not is_deleted and {{ arrived_predicate(ref('stg_wms__inventory_transactions')) }}
 ),
 
 booked as (
@@ -12,7 +13,7 @@ booked as (
         sum(case when is_reversal then 0 else 1 end) as postings,
         sum(case when is_reversal then 1 else 0 end) as reversals
     from {{ ref('inventory_events') }}
-    where source_system = 'wms'
+    where source_system = 'wms' and source_record_id in (select source_record_id from postings)
     group by source_record_id
 )
 

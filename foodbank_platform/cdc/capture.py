@@ -1,21 +1,10 @@
 """`foodbank cdc`: the local stand-in for AWS DMS, from a logical replication slot to DMS files.
 
-It does what the production DMS task does, through the same interface the platform reads — files
-in the landing zone — so the loader cannot tell them apart:
-
-1. Full load. The slot is created with an exported snapshot, and every table is copied inside that
-   snapshot (`SET TRANSACTION SNAPSHOT`): the copy is exactly the state the change stream starts
-   from, so no change is lost or doubled between the two. Written as `LOAD00000001.csv`, … per table.
-2. Change data capture. pgoutput messages from the slot are buffered per table; every
-   `file_seconds` each table's buffer becomes one file per commit date, named by the UTC time it
-   was written.
-3. Acknowledgement. The slot is told a transaction is done (`send_feedback(flush_lsn=…,
-   force=True)` — psycopg2 sends nothing without force) only after the files holding it are in
-   the store. A crash before that replays the transaction into new files with the same
-   `dms_change_seq`: at least once, never skipped — exactly what the loader expects from DMS.
-
-If the slot exists but a table has no full load yet (a crash during the copy, or a new table), the
-slot is dropped and everything is loaded again: the contract's "reload", which the loader handles.
+It writes what the production DMS task writes, where DMS writes it (the landing zone), so the loader cannot
+tell them apart and the full-fidelity path runs on real PostgreSQL. The full load is copied inside the slot's
+exported snapshot, so nothing is lost or doubled between the copy and the stream; a transaction is
+acknowledged only once its files are stored, so a crash replays it: at least once, never skipped, as DMS.
+How the pieces behave: docs/real_sources.md.
 """
 
 from __future__ import annotations
@@ -213,6 +202,8 @@ def run_capture(
 
     Stops after `stop_after` seconds, once everything up to `until_lsn` is written and
     acknowledged, or when `stop` is set — whichever comes first; None for all three runs forever.
+    A slot whose tables do not all have a full load yet (a crash during the copy, a new table) is
+    dropped and everything is loaded again: the contract's "reload", which the loader handles.
     """
     tables = tables or catalog.dms_tables()
     report = CaptureReport()
@@ -290,5 +281,5 @@ def _write_and_acknowledge(cur, store: LandingStore, changes: _Changes, report: 
     if changes.tx is None and cur.wal_end > safe_lsn:
         safe_lsn = cur.wal_end  # nothing pending: let the slot release WAL we have fully seen
     if safe_lsn > report.acknowledged_lsn:
-        cur.send_feedback(write_lsn=safe_lsn, flush_lsn=safe_lsn, force=True)
+        cur.send_feedback(write_lsn=safe_lsn, flush_lsn=safe_lsn, force=True)  # psycopg2 sends nothing without force
         report.acknowledged_lsn = safe_lsn

@@ -1,7 +1,7 @@
 """What AWS DMS would write for a change: file names, folders, the change sequence, value forms.
 
 Pure functions, shared by the full load and the change stream, so both produce exactly the
-contract's layout (§A): `LOAD0000000A.csv` with a hex counter; CDC files named by the UTC time they
+contract's layout (docs/source_contracts.md, §A): `LOAD0000000A.csv` with a hex counter; CDC files named by the UTC time they
 were written, under the UTC commit date; `dms_change_seq` a 35-digit string that sorts in commit
 order (the commit's LSN, then the change's own LSN inside the transaction).
 """
@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from ..formats.write import write_dms_csv
+from ..formats.source_files import write_dms_csv
 from ..sources.catalog import SourceTable
 
 COMMIT_DIGITS, CHANGE_DIGITS = 20, 15  # 20 digits hold any 64-bit LSN; 15 hold 888 TiB of WAL
@@ -50,6 +50,6 @@ def pg_value(contract_type: str, pg_text: str | None):
 
 
 def dms_file(table: SourceTable, rows: list[tuple], full_load: bool = False) -> bytes:
-    """Rows `(op, commit_ts, change_seq, *values)` -> the DMS CSV bytes (formats.write owns the format)."""
+    """Rows `(op, commit_ts, change_seq, *values)` -> the DMS CSV bytes (formats.source_files owns the format)."""
     frame = pd.DataFrame(rows, columns=["op", "dms_commit_ts", "dms_change_seq", *table.column_names])
     return write_dms_csv(frame, table, full_load=full_load)

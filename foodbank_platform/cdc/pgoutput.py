@@ -1,12 +1,9 @@
 """Decoding PostgreSQL's `pgoutput` logical replication messages (protocol version 1).
 
-Why pgoutput: it ships with PostgreSQL (RDS included, where DMS uses it too), it is driven by a
-publication — so the capture sees exactly the tables it was granted — and it sends every value as
-the type's own text output, which with the session in UTC is one small step from the DMS text
-forms. test_decoding loses type information; wal2json is an extra server package.
-
-Messages (https://www.postgresql.org/docs/15/protocol-logicalrep-message-formats.html) are decoded
-into small dataclasses; nothing here touches a connection, so it is tested with bytes.
+Why pgoutput: it ships with PostgreSQL (RDS included, where DMS uses it too), a publication decides which
+tables it sends, and every value comes as the type's own text output, one small step from the DMS text forms
+(test_decoding loses types; wal2json is an extra server package). Nothing here touches a connection, so it is
+tested with bytes. The formats: https://www.postgresql.org/docs/15/protocol-logicalrep-message-formats.html
 """
 
 from __future__ import annotations

@@ -1,27 +1,31 @@
 """Dagster resources, built from the FOODBANK_* settings of the environment.
 
 The resources only carry configuration and open the plain-Python objects below `defs/` (the
-landing store, the SFTP source, the DuckDB warehouse); the work itself lives in those modules.
+landing store, the SFTP source, the warehouse); the work itself lives in those modules. Where
+landing is S3 its client comes from dagster-aws's `S3Resource`; with `FOODBANK_WAREHOUSE=snowflake`
+the warehouse resource reaches Snowflake through dagster-snowflake's `SnowflakeResource`
+(`resources_snowflake.py`, imported only then: dagster-snowflake takes seconds to import).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import time
-from pathlib import Path
-from typing import Iterator
 
-import duckdb
 from dagster import ConfigurableResource
+from dagster_aws.s3 import S3Resource
 
-from .. import alerts, warehouse
+from .. import alerts, retention, warehouse
 from .. import settings as fb_settings
 from ..dbt_runtime import dbt_resource
+from ..landing.s3 import S3Store
 from ..landing.store import LandingStore
 from ..landing.uri import open_store
 from ..quality import Check
+
+# The assets and sensors import the warehouse resource from here, whichever module defines it.
+from .resources_warehouse import WarehouseBusy as WarehouseBusy
+from .resources_warehouse import WarehouseResource as WarehouseResource
 
 
 class LandingResource(ConfigurableResource):
@@ -29,6 +33,35 @@ class LandingResource(ConfigurableResource):
 
     def store(self) -> LandingStore:
         return open_store(self.uri)
+
+
+class S3LandingResource(LandingResource):
+    """Landing on S3 (`s3://bucket/prefix`): the client from dagster-aws's `S3Resource`, configured as it
+    configures it. A resource of its own, since a nested resource makes Dagster build its parent as a
+    context manager, which a local landing does not need."""
+
+    s3: S3Resource
+
+    def store(self) -> LandingStore:
+        return S3Store.from_uri(self.uri, client=self.s3.get_client())
+
+
+class ArchiveResource(ConfigurableResource):
+    """Where retention exports raw partitions (FOODBANK_ARCHIVE_URI): a local folder here."""
+
+    uri: str
+
+    def archive(self) -> retention.Archive:
+        return retention.open_archive(self.uri)
+
+
+class S3ArchiveResource(ArchiveResource):
+    """The archive on S3 (`s3://bucket/warehouse/`, Object Lock): the client from dagster-aws's `S3Resource`."""
+
+    s3: S3Resource
+
+    def archive(self) -> retention.Archive:
+        return retention.open_archive(self.uri, client=self.s3.get_client())
 
 
 class SftpResource(ConfigurableResource):
@@ -39,57 +72,9 @@ class SftpResource(ConfigurableResource):
     known_hosts_path: str | None = None
 
     def source(self):
-        from ..landing.sftp import open_source
+        from ..sources.sftp import open_source
 
         return open_source(self.uri, self.key_path, self.known_hosts_path)
-
-
-class WarehouseBusy(Exception):
-    """A run holds the DuckDB file (one writing process): a sensor looks again on its next tick."""
-
-
-def _read_only(path: str) -> duckdb.DuckDBPyConnection | None:
-    if not Path(path).exists():
-        return None
-    try:
-        return duckdb.connect(path, read_only=True)
-    except duckdb.IOException as e:
-        raise WarehouseBusy(str(e)) from e
-
-
-class WarehouseResource(ConfigurableResource):
-    duckdb_path: str
-    lock_retries: int = 20
-
-    @contextlib.contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        # DuckDB allows one writing process; a dbt build or another loader may hold the file for a
-        # few seconds, so wait for it rather than fail the run.
-        delay = 0.5
-        for attempt in range(self.lock_retries):
-            try:
-                con = warehouse.connect(self.duckdb_path)
-                break
-            except duckdb.IOException as e:
-                if "lock" not in str(e).lower() or attempt == self.lock_retries - 1:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 10)
-        try:
-            yield con
-        finally:
-            con.close()
-
-    @contextlib.contextmanager
-    def read(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
-        """A read-only connection for the sensors, None before the first load; never waits for a
-        writer: raises WarehouseBusy instead."""
-        con = _read_only(self.duckdb_path)
-        try:
-            yield con
-        finally:
-            if con is not None:
-                con.close()
 
 
 class QualityResource(ConfigurableResource):
@@ -103,10 +88,15 @@ class QualityResource(ConfigurableResource):
 
 
 class AlertsResource(ConfigurableResource):
-    """Where alerts go besides the log: an incoming webhook and/or an SNS topic (from the environment)."""
+    """Where alerts go besides the log: an incoming webhook and/or an SNS topic; and the CloudWatch
+    namespace the 10-minute path's lag is published in, if any (all from the environment)."""
 
     webhook_url: str | None = None
     sns_topic_arn: str | None = None
+    metric_namespace: str | None = None
+
+    def metrics(self) -> alerts.MetricPublisher | None:
+        return alerts.metrics_from_environment({"FOODBANK_METRIC_NAMESPACE": self.metric_namespace or ""})
 
     def notifier(self) -> alerts.FanOut:
         env = {
@@ -118,14 +108,33 @@ class AlertsResource(ConfigurableResource):
 
 def build_resources(s: fb_settings.Settings | None = None) -> dict:
     s = s or fb_settings.load()
+    if s.warehouse == "snowflake":
+        from .resources_snowflake import SnowflakeWarehouseResource, snowflake_resource
+
+        warehouse_resource = SnowflakeWarehouseResource(
+            duckdb_path=str(s.duckdb_path), snowflake=snowflake_resource(s.snowflake), **warehouse.duckdb_settings(s)
+        )
+    else:
+        warehouse_resource = WarehouseResource(duckdb_path=str(s.duckdb_path), **warehouse.duckdb_settings(s))
+    s3 = S3Resource(endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
+    if s.landing_uri.startswith("s3://"):
+        landing = S3LandingResource(uri=s.landing_uri, s3=s3)
+    else:
+        landing = LandingResource(uri=s.landing_uri)
+    if s.archive_uri.startswith("s3://"):
+        archive = S3ArchiveResource(uri=s.archive_uri, s3=s3)
+    else:
+        archive = ArchiveResource(uri=s.archive_uri)
     return {
-        "landing": LandingResource(uri=s.landing_uri),
+        "landing": landing,
         "sftp": SftpResource(uri=s.sftp_uri, key_path=s.sftp_key, known_hosts_path=s.sftp_known_hosts),
-        "warehouse": WarehouseResource(duckdb_path=str(s.duckdb_path)),
+        "warehouse": warehouse_resource,
+        "archive": archive,
         "dbt": dbt_resource(s),
         "alerting": AlertsResource(
             webhook_url=os.environ.get("FOODBANK_ALERT_WEBHOOK_URL"),
             sns_topic_arn=os.environ.get("FOODBANK_ALERT_SNS_TOPIC_ARN"),
+            metric_namespace=os.environ.get("FOODBANK_METRIC_NAMESPACE"),
         ),
         "dq": QualityResource(tolerances_cases=json.loads(os.environ.get("FOODBANK_DQ_TOLERANCES") or "{}")),
     }

@@ -1,30 +1,26 @@
 """What reacts: new files (the 10-minute path), late data for a closed day, and the alerts.
 
-- `new_files_sensor` looks at landing (DMS writes there itself) and the SFTP server every minute. New
-  files → one run that pulls the SFTP feeds concerned, loads their raw tables and rebuilds the
-  operations models, with their checks. The cursor and run key come from `foodbank_platform.watch`:
-  the same files never ask twice, and files the ledger already holds (loaded by `foodbank run` or a
-  backfill) never ask at all. New DMS files are recorded as observations of their landing asset.
-- `late_data_sensor` reads the ledger for loads since its cursor, finds the business days their rows
-  belong to, and re-runs the nightly close of each day already published. Its first look starts at the
-  ledger's latest load: what the warehouse held before is not late.
-- `check_alerts` announces each new failed evaluation of a blocking check and each SLA (`FreshnessPolicy`,
-  evaluated by Dagster's freshness daemon) that turns to FAIL, once; `run_failure_alert` every failed
-  run. The notifier is plain Python (`foodbank_platform.alerts`).
+Which files are new and which business days a load touched are decided in plain Python
+(`foodbank_platform.watch`, tested without a scheduler), who is told in `foodbank_platform.alerts`; here they
+become sensors, each described in the UI. The same files never ask twice, files the ledger holds never ask,
+and late data starts at the ledger's latest load: what the warehouse held before is not late. README,
+"Operating it", says what each one runs and when.
 """
 
 import json
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from dagster import (
     AssetCheckKey,
     AssetKey,
     AssetObservation,
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
     RunRequest,
+    RunsFilter,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -34,7 +30,7 @@ from dagster import (
 from dagster._core.definitions.freshness import FreshnessState
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from .. import alerts, watch
+from .. import alerts, quality, watch
 from ..business_day import PACIFIC
 from ..sources import catalog
 from . import checks
@@ -50,11 +46,12 @@ def _operations_keys() -> list[AssetKey]:
 
 
 def _checks_for(keys: list[AssetKey]) -> list:
-    """The row-level checks (dbt tests, data quality) of these assets; not the clock-driven ones
-    (missing files), which its own schedule evaluates."""
+    """The row-level checks (dbt tests on what arrived, data quality) of these assets; not the
+    clock-driven ones (missing files), which its own schedule evaluates, nor the dbt tests of views,
+    which read the whole history (the 02:45 full-test run has them)."""
     wanted = set(keys)
-    defs_with_checks = [dbt.dbt_operations, *checks.row_checks, *checks.table_checks]
-    return sorted((k for d in defs_with_checks for k in d.check_keys if k.asset_key in wanted), key=str)
+    quality = (k for d in (*checks.row_checks, *checks.table_checks) for k in d.check_keys)
+    return sorted((k for k in (*dbt.ten_minute_check_keys(), *quality) if k.asset_key in wanted), key=str)
 
 
 def files_run_request(fresh: dict[str, list[watch.Seen]], as_of_date: str | None = None) -> RunRequest:
@@ -93,7 +90,7 @@ def new_files_sensor(
     if not fresh:
         return SkipReason("no new files")
     try:
-        with warehouse.read() as con:
+        with warehouse.read_dbapi() as con:
             fresh = watch.not_in_ledger(con, fresh) if con is not None else fresh
     except WarehouseBusy:  # a run holds the warehouse: keep the cursor, look again next time
         return SkipReason("warehouse busy; new files are looked at again on the next tick")
@@ -132,7 +129,7 @@ def published_days(instance) -> set[str]:
 )
 def late_data_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
     try:
-        with warehouse.read() as con:
+        with warehouse.read_dbapi() as con:
             if con is None:
                 return SkipReason("no warehouse yet")
             if not context.cursor:  # the first look: what is loaded already is not late, start from here
@@ -171,29 +168,54 @@ def alert_for(key: AssetCheckKey, record, kind: str) -> alerts.Alert:
     )
 
 
-def freshness_alert(key: AssetKey, record) -> alerts.Alert:
+def freshness_alert(key: AssetKey, record, minutes_behind: int | None = None, kind: str = "freshness") -> alerts.Alert:
+    """A freshness policy (SLA) turned FAIL; kind `sla_breach` (the 06:00 tables) is logged as `SLA_BREACH`."""
     return alerts.Alert(
         title="freshness SLA missed",
         severity="ERROR",
         subject=key.to_user_string(),
         detail=f"freshness state {record.freshness_state.value} since {record.updated_at.isoformat()}",
-        kind="freshness",
-        facts={"updated_at": record.updated_at.isoformat()},
+        kind=kind,
+        facts={"updated_at": record.updated_at.isoformat(), "minutes_behind": minutes_behind},
     )
 
 
+def minutes_since_materialized(instance, key: AssetKey, now: float) -> int | None:
+    """Minutes since the asset's latest materialization (any partition); None if it never was."""
+    event = instance.get_latest_materialization_event(key)
+    return None if event is None else int((now - event.timestamp) // 60)
+
+
+def operations_minutes_behind(instance, now: datetime) -> float:
+    """The 10-minute path's lag (`alerts.minutes_behind`) from its latest runs."""
+    records = instance.get_run_records(filters=RunsFilter(job_name=operations_refresh.name), limit=100)
+    runs = [(r.create_timestamp, r.dagster_run.status == DagsterRunStatus.SUCCESS) for r in records]
+    return alerts.minutes_behind(runs, now)
+
+
 def build_check_alert_sensor(
-    check_keys_by_kind: dict[str, list[AssetCheckKey]], freshness_keys: list[AssetKey] = (), name: str = "check_alerts"
+    check_keys_by_kind: dict[str, list[AssetCheckKey]],
+    freshness_keys: list[AssetKey] = (),
+    name: str = "check_alerts",
+    breach_keys: list[AssetKey] = (),
 ):
+    """`breach_keys`: the freshness keys whose FAIL is an `SLA_BREACH` (the 06:00 tables)."""
+    breaches = set(breach_keys)
+
     @sensor(
         name=name,
         minimum_interval_seconds=60,
         default_status=DefaultSensorStatus.RUNNING,
-        description="Announces each new failed evaluation of a blocking check, and each asset whose "
-        "freshness policy (SLA) turns to FAIL.",
+        description="Announces each new failed evaluation of a check that holds a finance day, and each asset "
+        "whose freshness policy (SLA) turns to FAIL (a 06:00 table: an SLA_BREACH line); publishes the 10-minute "
+        "path's MinutesBehindSource to CloudWatch when a metric namespace is configured.",
     )
     def _alerts(context: SensorEvaluationContext, alerting: AlertsResource):
         announced: dict[str, int | str] = json.loads(context.cursor) if context.cursor else {}
+        metrics = alerting.metrics()
+        if metrics is not None:  # every tick: the alarm reads no data as the daemon not running
+            behind = operations_minutes_behind(context.instance, datetime.now(UTC))
+            metrics.put(alerts.MINUTES_BEHIND_SOURCE, behind)
         notifier = alerting.notifier()
         sent = 0
         for kind, keys in check_keys_by_kind.items():
@@ -211,7 +233,9 @@ def build_check_alert_sensor(
             marker = f"freshness:{key.to_user_string()}"
             if record.freshness_state != FreshnessState.FAIL or announced.get(marker) == record.updated_at.isoformat():
                 continue
-            notifier.send(freshness_alert(key, record))
+            behind = minutes_since_materialized(context.instance, key, time.time())
+            kind = "sla_breach" if key in breaches else "freshness"
+            notifier.send(freshness_alert(key, record, behind, kind))
             announced[marker] = record.updated_at.isoformat()
             sent += 1
         context.update_cursor(json.dumps(announced, sort_keys=True))
@@ -245,13 +269,15 @@ def _keys(assets_def, schema: str | None = None) -> list[AssetKey]:
     return sorted((k for k in assets_def.keys if schema is None or k.path[0] == schema), key=str)
 
 
-# Alerts wake somebody for the blocking data-quality checks and for the SLAs: the operations marts
-# (10 minutes) and every nightly table (06:00 Pacific).
-blocking_check_keys = [
-    k
-    for c in checks.row_checks
-    for k in c.check_keys
-    if c.check_specs_by_output_name and next(iter(c.check_specs_by_output_name.values())).blocking
+# Alerts wake somebody when a finance rule holds a business day (the ERROR checks) and for the SLAs:
+# the operations marts (10 minutes) and every nightly table (06:00 Pacific).
+day_hold_check_keys = [
+    k for c in checks.row_checks for k in c.check_keys if quality.by_name(k.name).severity == quality.ERROR
 ]
-sla_keys = _keys(dbt.dbt_operations, "marts") + _keys(dbt.dbt_reconciliation) + _keys(dbt.dbt_finance)
-check_alerts = build_check_alert_sensor({"data_quality": blocking_check_keys}, freshness_keys=sla_keys)
+# A 06:00 table missing its deadline is an SLA_BREACH line (production alarms on it); the operations marts'
+# 10-minute window also fails on a quiet night with nothing to load, so their lag is MinutesBehindSource.
+nightly_sla_keys = _keys(dbt.dbt_reconciliation) + _keys(dbt.dbt_finance)
+sla_keys = _keys(dbt.dbt_operations, "marts") + nightly_sla_keys
+check_alerts = build_check_alert_sensor(
+    {"finance_hold": day_hold_check_keys}, freshness_keys=sla_keys, breach_keys=nightly_sla_keys
+)

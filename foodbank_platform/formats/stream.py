@@ -1,16 +1,9 @@
-"""Many small files of one shape as one CSV stream, each row tagged with the file it came from.
+"""Many small files of one shape as one CSV stream, each row still known by its file and row number.
 
-DMS writes a file per table per minute or so: a day is a thousand files of a few hundred rows.
-DuckDB's CSV reader pays a fixed cost per file (open, buffers, a new parser state) that is larger
-than parsing such a file, so reading a day as a list of files costs about three times reading the
-same bytes as one file. The loader therefore joins a batch's files into one stream and reads that.
-
-What must not be lost is which file, and which row of it, each value came from. So the files are
-joined only when their rows can be counted exactly as DuckDB will count them (`streamable`: rows end
-at newlines outside RFC 4180 quoted fields — a DMS note may span lines — with no carriage returns or
-empty lines), and `join` says where each file's rows lie in the stream. A row DuckDB rejects names its
-row number in the stream, which places it in its file; the good rows then follow in file order. The
-loader checks that DuckDB's rows add up to the files' rows and otherwise reads the files one by one.
+DuckDB pays more per file opened than for parsing a small DMS file, so a day read as a thousand files costs
+about three times the same bytes read as one. Files are joined only when their rows can be counted exactly as
+DuckDB counts them (`streamable`), and `join` says where each file's rows lie, so a rejected row is placed in
+its file; the loader reads file by file when the counts disagree (README, "How we guarantee exactly-once").
 """
 
 from __future__ import annotations

@@ -1,28 +1,17 @@
 """One loader for every raw table: landing files → `raw.<system>__<table>`, exactly once.
 
-For one catalog table the loader
-1. lists the table's files in landing and drops those the ledger has already seen unchanged
-   (same identity, size and mtime), so a 10-minute cycle does not re-read history;
-2. hashes each remaining file; bytes already in the ledger are a re-delivery (touched, not loaded),
-   new bytes under a known name are the next version;
-3. checks each file as a whole (`formats.prepare`): an unreadable file is recorded as failed with
-   the reason, and tried again only when new bytes arrive;
-4. reads all good files of one header shape with ONE DuckDB `read_csv` call over one stream of their
-   rows (`formats/stream.py`: a day of DMS is a thousand small files, and DuckDB pays more per file
-   opened than for parsing one of them), typing values in the reader; files whose rows cannot be
-   counted exactly as DuckDB will (carriage returns, empty lines, stray quotes) are read as a list
-   of files instead, and so is a stream whose rows do not add up;
-5. numbers every row within its file, checks it (Op, change sequence, keys, the SFTP formats' values)
-   and writes raw rows, quarantined rows and the ledger rows in one transaction.
-
-Step 5 is the crash guarantee: if the process dies anywhere, DuckDB rolls the open transaction
-back and the next run sees the same files as new again. Deduplication of *business events*
-(DMS replays, re-sent shipment lines) is not done here: raw keeps every delivered row with its
-lineage, and dbt's staging picks the winning version by the source's own ordering keys.
+Per catalog table it skips files the ledger has seen unchanged, records a file that cannot be read as failed
+(tried again when new bytes arrive), reads the good files as one stream (`formats/stream.py`), checks every
+row (and the row rules of the typed feeds, `sources/row_rules.py`), and commits raw rows, quarantined rows and
+ledger rows in one transaction, so a crash anywhere leaves the previous state and the next run loads the same
+files once. Where that transaction runs is the target: DuckDB (`DuckDBTarget`) or Snowflake
+(`ingest/snowflake_load.py`), the same decisions on both. Business events are deduplicated later, in dbt's
+staging. README, "How we guarantee exactly-once".
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tempfile
 import time
@@ -32,14 +21,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import duckdb
+import pandas as pd
 
 from .. import warehouse
 from ..formats import FileRejected, ReadPlan, prepare, stream, value_sql
 from ..landing.store import LandingStore, StoredFile
-from ..sources import catalog
+from ..sources import catalog, row_rules
 from ..sources.catalog import Column, SourceTable
 from . import ledger
 
@@ -47,8 +37,9 @@ READ_THREADS = 8
 # Tables loaded at once by load_new_files. Two keep both cores busy without DuckDB and Python
 # fighting over them; more only queue behind the same two cores.
 TABLE_THREADS = 2
-# Files per read_csv call; bounds memory (the batch is materialised as text once).
-MAX_BATCH_BYTES = 512 * 1024 * 1024
+# Bytes of files read into memory at once (a chunk of a backlog), and per read_csv call: bounds the
+# loader's memory (a chunk is held as bytes, and a batch materialised as text once).
+MAX_BATCH_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -115,9 +106,93 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+class RawTarget:
+    """Where a table's load reads the ledger and commits its batch. The loader hands each table its
+    own target (`for_table`: its own cursor or session, so its own transaction)."""
+
+    def prepare(self) -> None:
+        """Once per load, before the tables: what every batch needs to exist."""
+
+    def for_table(self) -> "RawTarget":
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def row_count(self, table: SourceTable) -> int:
+        """Rows in the table's raw table now (0 before its first load): what the raw asset reports."""
+        raise NotImplementedError
+
+    def ledger_state(self, raw_table: str) -> tuple[set[tuple[str, int, float | None]], dict[str, dict[str, int]]]:
+        """(the stamps of every recorded version, identity -> {checksum: version}): `ledger.seen_stamps`,
+        `ledger.versions`, as the committed ledger says."""
+        raise NotImplementedError
+
+    def batch(self, table: SourceTable) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A DuckDB connection with the table's raw table, `audit.quarantine` and `audit.file_ledger`, in
+        which the loader writes one batch; everything written commits on leaving the block, or nothing."""
+        raise NotImplementedError
+
+    def chunk_loaded(self, con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
+        """A chunk of files is in `con` (the loader reads a backlog in chunks to bound its memory)."""
+
+    def write_ledger(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        records: list[tuple],
+        touches: list[tuple[str, str, float | None, datetime]],
+    ) -> None:
+        """The batch's ledger rows, and the re-deliveries to touch (identity, checksum, mtime, seen at)."""
+        ledger.record(con, records)
+        for touch in touches:
+            ledger.touch(con, *touch)
+
+
+class DuckDBTarget(RawTarget):
+    """The DuckDB warehouse: the batch is written and committed in the warehouse's own transaction."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, owned: bool = False):
+        self.con = con
+        self.owned = owned
+
+    def prepare(self) -> None:
+        ledger.ensure(self.con)
+
+    def for_table(self) -> "DuckDBTarget":
+        return DuckDBTarget(self.con.cursor(), owned=True)
+
+    def close(self) -> None:
+        if self.owned:
+            self.con.close()
+
+    def row_count(self, table: SourceTable) -> int:
+        return warehouse.row_count(self.con, table)
+
+    def ledger_state(self, raw_table: str):
+        ledger.ensure(self.con)
+        return ledger.seen_stamps(self.con, raw_table), ledger.versions(self.con, raw_table)
+
+    @contextlib.contextmanager
+    def batch(self, table: SourceTable) -> Iterator[duckdb.DuckDBPyConnection]:
+        # Everything this load writes — even the raw table itself on a first load — commits together:
+        # one commit (one WAL sync) per table, and nothing to clean up after a crash.
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            warehouse.ensure_raw_table(self.con, table)
+            yield self.con
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+
+def as_target(con: "duckdb.DuckDBPyConnection | RawTarget") -> RawTarget:
+    return con if isinstance(con, RawTarget) else DuckDBTarget(con)
+
+
 def load_new_files(
     store: LandingStore,
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection | RawTarget,
     tables: Iterable[SourceTable] | None = None,
     run_id: str | None = None,
     on_progress: Callable[[str], None] | None = None,
@@ -130,15 +205,16 @@ def load_new_files(
     does not stop the others. The first failure is raised once every table has finished.
     """
     started = time.perf_counter()
-    ledger.ensure(con)
+    target = as_target(con)
+    target.prepare()
     tables = list(tables or catalog.TABLES)
 
     def load(table: SourceTable) -> TableReport:
-        cursor = con.cursor()
+        own = target.for_table()
         try:
-            return load_table(store, cursor, table, run_id=run_id)
+            return load_table(store, own, table, run_id=run_id)
         finally:
-            cursor.close()
+            own.close()
 
     report = LoadReport()
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
@@ -155,21 +231,63 @@ def load_new_files(
 
 
 def load_table(
-    store: LandingStore, con: duckdb.DuckDBPyConnection, table: SourceTable, run_id: str | None = None
+    store: LandingStore, con: duckdb.DuckDBPyConnection | RawTarget, table: SourceTable, run_id: str | None = None
 ) -> TableReport:
-    ledger.ensure(con)
+    """Load the table's new files into `con`: the DuckDB warehouse, or a `RawTarget` (Snowflake)."""
+    target = as_target(con)
     report = TableReport(table.raw_table)
-    seen = ledger.seen_stamps(con, table.raw_table)
+    # identity -> {checksum: version}, incl. this call's
+    seen, claimed = target.ledger_state(table.raw_table)
     listed = [
         f
         for f in store.list(table.landing_prefix, _file_pattern(table))
         if (ledger.identity(f.key), f.size, f.mtime) not in seen
     ]
     now = _utcnow()
+    load_id = uuid.uuid4().hex
+    records: list[tuple] = []
+    touches: list[tuple] = []
+    # Everything this load writes commits together (the target's one transaction). A backlog is read in
+    # chunks of at most MAX_BATCH_BYTES of files, each loaded before the next is read, so memory holds
+    # one chunk however long the backlog.
+    with target.batch(table) as batch:
+        for chunk in _chunks(sorted(listed, key=lambda f: f.key)):
+            records += _load_chunk(store, batch, table, chunk, claimed, report, now, load_id, run_id, touches)
+            target.chunk_loaded(batch, table)
+        target.write_ledger(batch, records, touches)
+    return report
+
+
+def _chunks(files: list[StoredFile]) -> Iterable[list[StoredFile]]:
+    """Consecutive runs of files of at most MAX_BATCH_BYTES in all (a larger file is a chunk alone)."""
+    chunk, size = [], 0
+    for f in files:
+        if chunk and size + f.size > MAX_BATCH_BYTES:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(f)
+        size += f.size
+    if chunk:
+        yield chunk
+
+
+def _load_chunk(
+    store: LandingStore,
+    con: duckdb.DuckDBPyConnection,
+    table: SourceTable,
+    files: list[StoredFile],
+    claimed: dict[str, dict[str, int]],
+    report: TableReport,
+    now: datetime,
+    load_id: str,
+    run_id: str | None,
+    touches: list[tuple],
+) -> list[tuple]:
+    """Read, check and load one chunk of new files inside the table's open transaction; returns the
+    chunk's ledger rows, and adds the re-deliveries to `touches`."""
     fresh: list[_Candidate] = []
     redelivered: list[_Candidate] = []
-    claimed = ledger.versions(con, table.raw_table)  # identity -> {checksum: version}, incl. this call's
-    for f, data, checksum in _read_and_hash(store, sorted(listed, key=lambda f: f.key)):
+    for f, data, checksum in _read_and_hash(store, files):
         c = _Candidate(f, ledger.identity(f.key), data, checksum)
         known = claimed.setdefault(c.identity, {})
         if c.checksum in known:
@@ -190,41 +308,29 @@ def load_table(
         except FileRejected as e:
             failed.append((c, str(e)))
 
-    load_id = uuid.uuid4().hex
     records: list[tuple] = []
-    # Everything this load writes — even the raw table itself on a first load — commits together:
-    # one commit (one WAL sync) per table, and nothing to clean up after a crash.
-    con.execute("BEGIN TRANSACTION")
-    try:
-        warehouse.ensure_raw_table(con, table)
-        for c in redelivered:
-            ledger.touch(con, c.identity, c.checksum, c.listed.mtime, now)
-        for c, message in failed:
-            records.append(_record(table, c, now, load_id, run_id, status="failed", error=message))
-            report.files.append(FileResult(c.landing_key, "failed", c.version, error=f"{c.landing_key}: {message}"))
-        for batch, streamed in _batches(good):
-            results = _load_batch(con, store, table, batch, streamed, now, load_id)
-            report.files.extend(results)
-            records += [
-                _record(
-                    table,
-                    c,
-                    now,
-                    load_id,
-                    run_id,
-                    "loaded",
-                    read=r.rows_read,
-                    loaded=r.rows_loaded,
-                    quarantined=r.rows_quarantined,
-                )
-                for c, r in zip(batch, results)
-            ]
-        ledger.record(con, records)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return report
+    touches += [(c.identity, c.checksum, c.listed.mtime, now) for c in redelivered]
+    for c, message in failed:
+        records.append(_record(table, c, now, load_id, run_id, status="failed", error=message))
+        report.files.append(FileResult(c.landing_key, "failed", c.version, error=f"{c.landing_key}: {message}"))
+    for batch, streamed in _batches(good):
+        results = _load_batch(con, store, table, batch, streamed, now, load_id)
+        report.files.extend(results)
+        records += [
+            _record(
+                table,
+                c,
+                now,
+                load_id,
+                run_id,
+                "loaded",
+                read=r.rows_read,
+                loaded=r.rows_loaded,
+                quarantined=r.rows_quarantined,
+            )
+            for c, r in zip(batch, results)
+        ]
+    return records
 
 
 def _read_and_hash(store: LandingStore, files: list[StoredFile]) -> Iterable[tuple[StoredFile, bytes, str]]:
@@ -504,6 +610,41 @@ def _typing_sql(table: SourceTable, plan: ReadPlan) -> tuple[list[str], str, str
     return typed_cols, reason, raw_text
 
 
+def _check_row_rules(con, table: SourceTable, header: list[str]) -> int:
+    """`_checked`: the typed rows of `_numbered`, with the row rules of the table (sources/row_rules.py,
+    the feeds people type) applied to those that typed cleanly: a row that breaks one gets the rules'
+    names as its reason. Returns how many rows broke a rule."""
+    schema = row_rules.SCHEMAS.get(table.raw_table)
+    if schema is None:
+        con.execute("CREATE OR REPLACE TEMP VIEW _checked AS SELECT * FROM _numbered")
+        return 0
+    cols = ", ".join(f'"{h}"' for h in header)
+    rows = con.execute(f"SELECT _path, _row_number, {cols} FROM _numbered WHERE _reason IS NULL").df()
+    broken = row_rules.broken_rules(schema, rows)
+    failures = pd.DataFrame(
+        {
+            "_path": rows.loc[broken.index, "_path"].to_numpy(),
+            "_row_number": rows.loc[broken.index, "_row_number"].to_numpy(),
+            "_rules": broken.to_numpy(dtype=object),
+        }
+    )
+    con.register("_rule_failures_frame", failures)
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _rule_failures AS "
+            "SELECT _path::BIGINT AS _path, _row_number::BIGINT AS _row_number, _rules::VARCHAR AS _rules "
+            "FROM _rule_failures_frame"
+        )
+    finally:
+        con.unregister("_rule_failures_frame")
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW _checked AS
+        SELECT n.* REPLACE (coalesce(n._reason, f._rules) AS _reason)
+        FROM _numbered n LEFT JOIN _rule_failures f ON f._path = n._path AND f._row_number = n._row_number
+    """)
+    return len(failures)
+
+
 def _insert_rows(con, table: SourceTable, plan: ReadPlan, now, load_id) -> tuple[int, Counter]:
     """Good rows → raw, bad rows → quarantine. Returns (rows inserted into raw, quarantined rows per file)."""
     header = plan.header
@@ -529,6 +670,7 @@ def _insert_rows(con, table: SourceTable, plan: ReadPlan, now, load_id) -> tuple
         )
         SELECT o._ordinal + {correction} AS _row_number, o.* EXCLUDE (_ordinal) FROM o
     """)
+    broken = _check_row_rules(con, table, header)
     raw_cols = ", ".join(f'"{h}"' for h in header)
     typed_refs = ", ".join(f't."{h}"' for h in header)
     loaded = con.execute(
@@ -536,14 +678,14 @@ def _insert_rows(con, table: SourceTable, plan: ReadPlan, now, load_id) -> tuple
         INSERT INTO raw.{table.raw_table} ({raw_cols}, _file, _file_version, _file_checksum, _row_number,
                                            _loaded_at, _load_id)
         SELECT {typed_refs}, m.landing_key, m.version, m.checksum, t._row_number, ?, ?
-        FROM _numbered t JOIN _batch_meta m ON m.path = t._path
+        FROM _checked t JOIN _batch_meta m ON m.path = t._path
         WHERE t._reason IS NULL
     """,
         [now, load_id],
     ).fetchone()[0]
     # Most batches have no bad row at all: a scan of the checks alone (no joins) says so cheaply.
     bad = con.execute(f"SELECT count(*) FROM _typed src WHERE NULLIF({reason}, '') IS NOT NULL").fetchone()[0]
-    if not bad and not has_rejects:
+    if not bad and not broken and not has_rejects:
         return loaded, Counter()
     quarantined = Counter(
         key
@@ -551,7 +693,7 @@ def _insert_rows(con, table: SourceTable, plan: ReadPlan, now, load_id) -> tuple
             """
         INSERT INTO audit.quarantine
         SELECT ?, m.landing_key, m.version, m.checksum, t._row_number, t._raw_text, t._reason, ?, ?
-        FROM _numbered t JOIN _batch_meta m ON m.path = t._path WHERE t._reason IS NOT NULL
+        FROM _checked t JOIN _batch_meta m ON m.path = t._path WHERE t._reason IS NOT NULL
         UNION ALL
         SELECT ?, m.landing_key, m.version, m.checksum, r._line - 1, r._raw_text, r._reason, ?, ?
         FROM _batch_rejects r JOIN _batch_meta m ON m.path = r._path

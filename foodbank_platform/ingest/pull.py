@@ -40,7 +40,7 @@ def _sha256(path: Path) -> str:
 
 def pull_feed(source, store: LandingStore, table: SourceTable, now: float | None = None) -> list[str]:
     """Pull the feed's ready files that are new or changed; return the landing keys written."""
-    from ..landing.sftp import ready_files
+    from ..sources.sftp import ready_files
 
     now = time.time() if now is None else now
     state: dict[str, dict] = json.loads(store.read_bytes(state_key(table))) if store.exists(state_key(table)) else {}

@@ -1,14 +1,9 @@
-"""The landing zone on S3: the same `LandingStore` interface as the local folder.
+"""The landing zone on S3, behind the same `LandingStore` interface as the local folder.
 
-Production lands DMS files and SFTP pulls in S3, and the loader reads them back from there; locally
-and in CI an S3 API server on loopback (moto) plays S3. The code path is identical: only the URI
-(`s3://bucket/prefix`) and the endpoint (`AWS_ENDPOINT_URL`, or `endpoint_url=`) differ.
-
-Why it is safe to read while writers run: an S3 object only becomes visible once its single PUT or
-its multipart upload completes, so a reader never sees half a file — the same guarantee the local
-store gets from temp-name + rename. Large files go multipart (boto3's TransferConfig) so one
-dropped part is retried instead of the whole file. Throttling (503 SlowDown) is retried by
-botocore's adaptive mode, which also slows the client down instead of hammering the bucket.
+Production lands files in S3; locally and in CI an S3 API server on loopback (moto) plays S3, and only the URI
+(`s3://bucket/prefix`) and the endpoint (`AWS_ENDPOINT_URL`, or `endpoint_url=`) differ, so the loader runs
+production's code path. Reading while writers run is safe: an object is visible only once its PUT or multipart
+upload completes. Multipart and retries: docs/real_sources.md, "How the pieces behave".
 """
 
 from __future__ import annotations

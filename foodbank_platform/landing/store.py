@@ -1,11 +1,8 @@
 """The landing zone: a local folder or an S3 prefix, behind one small interface.
 
-Landing is where every delivered file is kept, exactly as delivered, for as long as the archive
-rules say. The loader reads only from here (never from the sources), so a reload of raw can always
-be replayed from landing. Writes are atomic (temp name + rename locally; a single PUT or a completed
-multipart upload on S3), so a reader never sees half a file.
-
-Paths given to a store are relative keys with `/` separators, e.g.
+Every delivered file is kept here as delivered and the loader reads only from here, so raw can always be
+reloaded from landing (docs/design.md). Writes are atomic (temp name + rename locally; a single PUT or a
+completed multipart upload on S3), so a reader never sees half a file. Keys are relative, with `/` separators:
 `dms/wms/wms/inventory_transactions/LOAD00000001.csv`.
 """
 

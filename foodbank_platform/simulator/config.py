@@ -68,6 +68,18 @@ class SimulationConfig:
         if 3600 % self.file_seconds:
             raise ValueError("cdc_file_seconds must divide 3600 so no file spans two business days")
 
+    @classmethod
+    def in_folder(cls, folder: Path, **settings) -> "SimulationConfig":
+        """A simulation laid out in one folder: `landing/`, `sftp/` (the server's `/outbound`) and
+        `manifest.json`, as the tests and benchmarks lay theirs out."""
+        folder = Path(folder)
+        return cls(
+            landing_root=folder / "landing",
+            sftp_root=folder / "sftp",
+            manifest_path=folder / "manifest.json",
+            **settings,
+        )
+
     @property
     def file_seconds(self) -> int:
         if self.cdc_file_seconds:

@@ -1,12 +1,9 @@
-"""Partner agency ordering (system 3) and the legacy pick/ship feed (feed 4).
+"""Partner agency ordering (system 3) and the legacy pick/ship feed (feed 4) of docs/source_contracts.md.
 
-Agencies submit orders in the morning; the food bank approves them and the legacy warehouse
-system ships the lines from positions that hold the SKU, writing a shipments file every 15
-minutes in business hours. Each shipment line is also posted in the WMS as a DISTRIBUTION. On
-the days the clocks change, a night shift ships through the changeover and writes one file after
-it, so the repeated (autumn) or skipped (spring) hour appears in the feed exactly as the contract
-describes. Defects: orphan shipment lines, lines re-sent in a later file (new quantity or void),
-distributions whose shipment line never arrives, distributions posted with a wrong quantity.
+Agencies order in the morning; approved lines ship from positions holding the SKU, in a shipments file every
+15 minutes of business hours, each line also posted in the WMS as a DISTRIBUTION. On clock-change days a night
+shift ships through the change, so the repeated (autumn) or skipped (spring) hour appears as the contract says.
+Defects: orphan and re-sent shipment lines, distributions whose line never arrives or has a wrong quantity.
 """
 
 from __future__ import annotations

@@ -1,21 +1,10 @@
 """Source activity written into real PostgreSQL, the way the operational apps write it.
 
-For the full-fidelity path (PostgreSQL → `foodbank cdc` → DMS files) the simulator's changes must
-happen as real transactions: a receipt is an INSERT, a void is an UPDATE of `status`, a clerk's
-mistake is a DELETE — each in its own small transaction, so the change stream has the shape of
-production (many commits, interleaved tables), not one bulk load.
-
-Input frames have the shape the DMS writer takes (`formats.write`): an `op` column ('I', 'U', 'D')
-and the table's columns; rows are applied in frame order.
-
-`simulate_to_postgres` replays a whole simulation this way: the same generator and manifest as the
-file simulator (`simulator.simulate` with a PostgreSQL sink instead of DMS files), so the platform's
-figures can be checked against it exactly. The rows the simulator gives the same commit time in one
-system are one transaction, in change-sequence order: the commits PostgreSQL sees are the ones the
-simulated apps made. The change *times* are PostgreSQL's own (real commits happen now); the business
-times in the rows (`occurred_at`, `received_at`, …) are the simulated ones. DMS task restarts are not
-simulated here: `foodbank cdc` gives real at-least-once replays. The SFTP feeds are not PostgreSQL
-systems, so they are still written as files.
+The full-fidelity path (PostgreSQL → `foodbank cdc` → DMS files, docs/real_sources.md) needs real small
+transactions (a receipt an INSERT, a void an UPDATE, a mistake a DELETE), so the change stream has
+production's shape, not one bulk load. `simulate_to_postgres` runs the file simulator's generator and manifest
+with a PostgreSQL sink, so the platform's figures are checked against it exactly; commit times are
+PostgreSQL's own, business times the simulated ones. The SFTP feeds are not PostgreSQL, so they stay files.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from ..formats import write
+from ..formats import source_files
 from ..sources.catalog import table
 from .clock import US, local_to_utc
 from .day import day_rng
@@ -63,7 +63,7 @@ def write_full_load(landing: Path, frames: dict, log: FileLog) -> None:
         log.put(
             landing,
             f"{t.landing_prefix}/LOAD00000001.csv",
-            write.write_dms_csv(frame, t, full_load=True),
+            source_files.write_dms_csv(frame, t, full_load=True),
             at,
             len(frame),
             "landing",
@@ -106,11 +106,11 @@ def write_dms_day(
     written: dict = {}
     for raw, frame in changes.items():
         t = table(raw)
-        lines = write.dms_lines(frame, t)
+        lines = source_files.dms_lines(frame, t)
         commit = frame["dms_commit_ts"].to_numpy().astype("datetime64[us]").astype(np.int64)
         bucket = commit // width
         cuts = np.concatenate([[0], np.flatnonzero(np.diff(bucket)) + 1, [len(frame)]])
-        header = write.dms_header(t)
+        header = source_files.dms_header(t)
         names = set()
         for a, z in zip(cuts[:-1], cuts[1:]):
             start = int(bucket[a]) * width
@@ -148,7 +148,12 @@ def _replay(landing, changes, written, seconds, rng, log, defects) -> None:
                 name = _dms_name(t.landing_prefix, at, int(commit[rows[a]]))
             names.add(name)
             log.put(
-                landing, name, write.dms_header(t) + lines.slice(rows[a], rows[z - 1] + 1), at, int(z - a), "landing"
+                landing,
+                name,
+                source_files.dms_header(t) + lines.slice(rows[a], rows[z - 1] + 1),
+                at,
+                int(z - a),
+                "landing",
             )
             seqs = changes[raw]["dms_change_seq"].iloc[[rows[a], rows[z - 1]]].tolist()
             record["files"].append(
@@ -183,14 +188,20 @@ def sftp_drops(activity, day_index: int, history: list) -> list[Drop]:
     for slot, (at, name) in enumerate(zip(file_us, names)):
         rows = feed.loc[feed["slot"] == slot]
         drops.append(
-            Drop(f"{ships.sftp_folder}/{name}", write.write_legacy_csv(rows, ships), int(at) + 20 * US, len(rows), True)
+            Drop(
+                f"{ships.sftp_folder}/{name}",
+                source_files.write_legacy_csv(rows, ships),
+                int(at) + 20 * US,
+                len(rows),
+                True,
+            )
         )
     onhand = table("legacy_warehouse__onhand")
     night = int(local_to_utc(day + timedelta(days=1), np.array([2 * 3600.0 + 300]))[0])
     drops.append(
         Drop(
             f"{onhand.sftp_folder}/onhand_{day:%Y%m%d}.csv",
-            write.write_legacy_csv(activity.onhand, onhand),
+            source_files.write_legacy_csv(activity.onhand, onhand),
             night,
             len(activity.onhand),
             True,
@@ -200,11 +211,11 @@ def sftp_drops(activity, day_index: int, history: list) -> list[Drop]:
     sheet = adjustment_rows(activity.adjustments)
     history.append(sheet)
     morning = int(local_to_utc(day + timedelta(days=1), np.array([8 * 3600.0 + 600]))[0])
-    style = write.ADJUSTMENT_HEADER_STYLES[day_index % 3]
+    style = source_files.ADJUSTMENT_HEADER_STYLES[day_index % 3]
     drops.append(
         Drop(
             f"{adj.sftp_folder}/inventory adjustments {day:%Y-%m-%d}.csv",
-            write.write_adjustments_csv(sheet, adj, header_style=style, blank_rows=day_index % 3),
+            source_files.write_adjustments_csv(sheet, adj, header_style=style, blank_rows=day_index % 3),
             morning,
             len(sheet),
             False,
@@ -215,7 +226,7 @@ def sftp_drops(activity, day_index: int, history: list) -> list[Drop]:
         drops.append(
             Drop(
                 f"{adj.sftp_folder}/{day:%b} re-export {day:%d} (last 3 days).csv",
-                write.write_adjustments_csv(again, adj, header_style="sample"),
+                source_files.write_adjustments_csv(again, adj, header_style="sample"),
                 morning + 900 * US,
                 len(again),
                 False,
@@ -226,7 +237,7 @@ def sftp_drops(activity, day_index: int, history: list) -> list[Drop]:
     drops.append(
         Drop(
             f"{tef.sftp_folder}/tefap_receipts_{day + timedelta(days=1):%Y%m%d}.txt",
-            write.write_tefap(activity.tefap, tef),
+            source_files.write_tefap(activity.tefap, tef),
             due,
             len(activity.tefap),
             False,

@@ -1,12 +1,9 @@
-"""The six source systems as configuration.
+"""The six source systems as configuration (docs/source_contracts.md).
 
-Everything the platform knows about a source table or feed lives here: where its files are, which
-format reads them, its columns and types, its key and the rule that says a file is complete. The
-simulator, the CDC capture, the loader, the Dagster asset factory and the dbt sources all read this
-one list, so adding a source table is a new entry here, not new code.
-
-Types are the contract's (PostgreSQL) types. `raw` keeps them typed: a value that does not parse as
-its type is quarantined at load rather than smuggled downstream as text.
+Everything the platform knows about a source table or feed lives here: its files, format, typed columns, key
+and completeness rule. The simulator, the CDC capture, the loader, the Dagster assets and the dbt sources all
+read this one list, so a new source table is an entry here, not new code. Types are the contract's: a value
+that does not parse as its type is quarantined at load rather than smuggled downstream as text.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 -- The three PostgreSQL source systems as their owners run them (contract §A), for the local
 -- stand-ins: `foodbank simulate --postgres DSN` writes activity here and `foodbank cdc` captures it.
--- Column order and types are the contract's; tests/test_cdc.py checks them against
+-- Column order and types are the contract's; tests/cdc/test_cdc.py checks them against
 -- sources/catalog.py. No foreign keys: the real systems let orphans through (a SKU keyed by hand
 -- at the dock that is not in wms.items), and the platform has to see them.
 -- Tables keep the default replica identity (the primary key), as in production: a DMS delete

@@ -202,19 +202,28 @@ def test_dagster_on_fargate_with_postgres_storage_and_alarms(synthesized):
     assert repo["ImageTagMutability"] == "IMMUTABLE"
 
 
-def test_only_the_run_task_gets_the_snowflake_and_sftp_secrets(synthesized):
+def test_every_task_gets_the_snowflake_secret_only_runs_the_sftp_secret(synthesized):
+    """Every task loads the code location, whose Snowflake warehouse resource cannot be built without a login;
+    the daemon evaluates the sensors, which ask the ledger on Snowflake; runs load raw, run dbt and pull SFTP.
+    All three get the Snowflake secret's fields and FOODBANK_WAREHOUSE=snowflake, only runs the SFTP secret's."""
     template, _ = synthesized
     by_family = {
         p["Family"]: p["ContainerDefinitions"][0] for p in resources(template, "AWS::ECS::TaskDefinition").values()
     }
-    run_secrets = {s["Name"]: s["ValueFrom"] for s in by_family["foodbank-dagster-run"]["Secrets"]}
-    for env, field in {**orchestration.SNOWFLAKE_FIELDS, **orchestration.SFTP_FIELDS}.items():
-        assert json.dumps(run_secrets[env]).endswith(f':{field}::"]]}}'), env
-    for family in ("foodbank-dagster-webserver", "foodbank-dagster-daemon"):
-        names = {s["Name"] for s in by_family[family]["Secrets"]}
-        assert names == {"DAGSTER_PG_PASSWORD"}, family
-    environment = {e["Name"] for e in by_family["foodbank-dagster-run"]["Environment"]}
-    assert {"FOODBANK_LANDING_URI", "DAGSTER_PG_HOST", "FOODBANK_ENV"} <= environment
+    expected = {
+        "foodbank-dagster-run": {**orchestration.SNOWFLAKE_FIELDS, **orchestration.SFTP_FIELDS},
+        "foodbank-dagster-daemon": orchestration.SNOWFLAKE_FIELDS,
+        "foodbank-dagster-webserver": orchestration.SNOWFLAKE_FIELDS,
+    }
+    for family, fields in expected.items():
+        secrets = {s["Name"]: s["ValueFrom"] for s in by_family[family]["Secrets"]}
+        assert set(secrets) == {"DAGSTER_PG_PASSWORD", *fields}, family
+        for env, field in fields.items():
+            assert json.dumps(secrets[env]).endswith(f':{field}::"]]}}'), (family, env)
+    for family in expected:
+        environment = {e["Name"]: e.get("Value") for e in by_family[family]["Environment"]}
+        assert {"FOODBANK_LANDING_URI", "DAGSTER_PG_HOST", "FOODBANK_ENV", "SNOWFLAKE_DATABASE"} <= set(environment)
+        assert environment["FOODBANK_WAREHOUSE"] == "snowflake"  # the raw load, the checks, the sensors, dbt's target
 
 
 def test_cfn_lint_passes(synthesized):

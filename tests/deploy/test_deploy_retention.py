@@ -22,13 +22,13 @@ NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 @pytest.fixture
 def archive(s3_endpoint):
-    """A fresh Object-Locked archive bucket: (client, bucket)."""
+    """A fresh Object-Locked archive bucket, under its `warehouse/` prefix as in production: (client, bucket, archive)."""
     import uuid
 
     s3 = boto3.client("s3", endpoint_url=s3_endpoint)
     bucket = f"archive-{uuid.uuid4().hex[:10]}"
     s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
-    return s3, bucket
+    return s3, bucket, retention.open_archive(f"s3://{bucket}/warehouse/", client=s3)
 
 
 @pytest.fixture
@@ -67,16 +67,16 @@ def test_fingerprint_ignores_order_and_sees_any_changed_value(con):
 
 
 def test_old_partitions_are_archived_verified_and_only_then_deleted(con, archive, tmp_path):
-    s3, bucket = archive
+    s3, bucket, store = archive
     before_cutoff = "_loaded_at < TIMESTAMP '2023-11-01'"
     old_rows, recent_rows = count(con, before_cutoff), count(con, f"NOT ({before_cutoff})")
     due = retention.due_partitions(con, [TABLE], TODAY)
     assert due[0].loaded_month == date(2022, 6, 1) and due[-1].loaded_month == date(2023, 10, 1)
     assert len(due) == 17
     for partition in due:
-        manifest = retention.export_partition(con, s3, bucket, partition, now=NOW)
+        manifest = retention.export_partition(con, store, partition, now=NOW)
         assert manifest["rows"] == count(con, partition.where()) > 0
-        retention.retire_partition(con, s3, bucket, partition, now=NOW)
+        retention.retire_partition(con, store, partition, now=NOW)
     assert count(con, before_cutoff) == 0
     assert count(con) == recent_rows  # nothing in the hot window touched
     log = con.execute("SELECT sum(deleted_rows), sum(row_count), count(*) FROM audit.retention_log").fetchone()
@@ -84,15 +84,16 @@ def test_old_partitions_are_archived_verified_and_only_then_deleted(con, archive
     assert retention.due_partitions(con, [TABLE], TODAY) == []
     # the archive really holds them, readable without the warehouse
     path = tmp_path / "first.parquet"
-    path.write_bytes(s3.get_object(Bucket=bucket, Key=due[0].data_key)["Body"].read())
-    manifest = json.loads(s3.get_object(Bucket=bucket, Key=due[0].manifest_key)["Body"].read())
+    key = f"warehouse/raw/{TABLE}/loaded_month=2022-06/"  # deploy/README.md's layout
+    path.write_bytes(s3.get_object(Bucket=bucket, Key=key + "part-0.parquet")["Body"].read())
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=key + "manifest.json")["Body"].read())
     assert duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0] == manifest["rows"]
 
 
 def test_a_short_archive_stops_the_deletion(con, archive, tmp_path):
-    s3, bucket = archive
+    s3, bucket, store = archive
     (partition, *_) = retention.due_partitions(con, [TABLE], TODAY)
-    retention.export_partition(con, s3, bucket, partition, now=NOW)
+    retention.export_partition(con, store, partition, now=NOW)
     rows = count(con, partition.where())
     # someone re-uploads the Parquet with a row missing (a new object version; Object Lock keeps the old)
     short = tmp_path / "short.parquet"
@@ -101,36 +102,36 @@ def test_a_short_archive_stops_the_deletion(con, archive, tmp_path):
     )
     s3.put_object(
         Bucket=bucket,
-        Key=partition.data_key,
+        Key="warehouse/" + partition.data_key,
         Body=short.read_bytes(),
         ObjectLockMode="GOVERNANCE",
         ObjectLockRetainUntilDate=NOW + timedelta(days=2557),
     )
     with pytest.raises(retention.ArchiveNotVerified, match="sha256|rows"):
-        retention.retire_partition(con, s3, bucket, partition, now=NOW)
+        retention.retire_partition(con, store, partition, now=NOW)
     assert count(con, partition.where()) == rows
 
 
 def test_a_warehouse_changed_after_export_stops_the_deletion(con, archive):
-    s3, bucket = archive
+    s3, bucket, store = archive
     (partition, *_) = retention.due_partitions(con, [TABLE], TODAY)
-    retention.export_partition(con, s3, bucket, partition, now=NOW)
+    retention.export_partition(con, store, partition, now=NOW)
     con.execute(f"UPDATE raw.{TABLE} SET cases = cases + 1 WHERE txn_id = 1")
-    verification = retention.verify_partition(con, s3, bucket, partition, now=NOW)
+    verification = retention.verify_partition(con, store, partition, now=NOW)
     assert not verification.ok and verification.archive.rows == verification.warehouse.rows
     assert any("checksum" in p for p in verification.problems)
     with pytest.raises(retention.ArchiveNotVerified):
-        retention.retire_partition(con, s3, bucket, partition, now=NOW)
+        retention.retire_partition(con, store, partition, now=NOW)
 
 
 def test_missing_archive_or_missing_lock_stops_the_deletion(con, archive):
-    s3, bucket = archive
+    s3, bucket, store = archive
     first, second, *_ = retention.due_partitions(con, [TABLE], TODAY)
     with pytest.raises(retention.ArchiveNotVerified, match="not readable"):
-        retention.retire_partition(con, s3, bucket, first, now=NOW)
-    retention.export_partition(con, s3, bucket, second, lock=False, now=NOW)
+        retention.retire_partition(con, store, first, now=NOW)
+    retention.export_partition(con, store, second, lock=False, now=NOW)
     with pytest.raises(retention.ArchiveNotVerified, match="Object Lock"):
-        retention.retire_partition(con, s3, bucket, second, now=NOW)
+        retention.retire_partition(con, store, second, now=NOW)
     assert count(con, first.where()) > 0 and count(con, second.where()) > 0
     # the same archive without the lock requirement is verified: the lock was the only problem
-    assert retention.verify_partition(con, s3, bucket, second, require_lock=False, now=NOW).ok
+    assert retention.verify_partition(con, store, second, require_lock=False, now=NOW).ok

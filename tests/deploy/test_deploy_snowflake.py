@@ -8,6 +8,7 @@ the source catalog.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from datetime import date, timedelta
@@ -54,6 +55,13 @@ def emulator():
         cursor = snowflake.connector.connect(database="FOODBANK").cursor()
         ran, parsed_only = migrate.apply_to_emulator(cursor)
         yield cursor, ran, parsed_only
+
+
+def test_the_load_stage_exists(emulator):
+    """The internal stage the raw load PUTs its Parquet to (ingest/snowflake_load.py), from V1.10."""
+    cursor, _, _ = emulator
+    cursor.execute("SHOW STAGES IN SCHEMA audit")
+    assert "LOADS" in {r[1].upper() for r in cursor.fetchall()}
 
 
 def test_the_emulator_runs_everything_but_the_named_gaps(emulator):
@@ -104,57 +112,36 @@ def test_retention_view_lists_only_unretired_months_past_three_years(emulator):
     assert cursor.fetchall() == [("wms__inventory_transactions", old)]
 
 
-@pytest.mark.parametrize("table", catalog.TABLES, ids=lambda t: t.raw_table)
-def test_copy_into_each_raw_table_parses_and_fills_every_column(table):
-    statements_ = sqlgen.load_file_transaction(
-        table,
-        "LOAD00000001.csv",
-        stage_path=table.landing_prefix,
-        file_version=2,
-        file_checksum="ab" * 32,
-        size_bytes=1234,
-        load_id="load-o'brien",
-    )
-    assert statements_[0] == "BEGIN" and statements_[-1] == "COMMIT"
-    copy = sqlglot.parse_one(statements_[1], read="snowflake")
-    assert isinstance(copy, exp.Copy)
-    target_columns = [c.name for c in copy.this.expressions]
-    select = copy.args["files"][0].this
-    assert len(select.expressions) == len(target_columns) == len(sqlgen.raw_columns(table))
-    assert "ON_ERROR = ABORT_STATEMENT" in statements_[1] and "FORCE" not in statements_[1]
-    format_name = sqlgen.FILE_FORMATS[table.format]
-    assert f"CREATE FILE FORMAT IF NOT EXISTS {format_name}" in (MIGRATIONS / "V1.5__file_formats.sql").read_text()
-    ledger = sqlglot.parse_one(statements_[2], read="snowflake")
-    assert isinstance(ledger, exp.Insert) and "'load-o''brien'" in statements_[2]
+def _roles_and_privileges() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """From every migration: the roles granted to each role, and each role's own privilege grants."""
+    granted: dict[str, set[str]] = {}
+    privileges: dict[str, set[str]] = {}
+    for path in migrations():
+        for statement in statements(path):
+            text = " ".join(statement.split()).lower()
+            if m := re.fullmatch(r"grant role (\w+) to role (\w+)", text):
+                granted.setdefault(m[2], set()).add(m[1])
+            elif m := re.fullmatch(r"grant (.+) to role (\w+)", text):
+                privileges.setdefault(m[2], set()).add(m[1])
+    return granted, privileges
 
 
-def test_snowflake_fingerprint_expression_parses():
-    expression = retention.SNOWFLAKE_ROW_HASH.format(row_text="'a'")
-    assert sqlglot.parse_one(f"SELECT SUM({expression}) FROM t", read="snowflake")
+def _held(role: str, granted: dict[str, set[str]], privileges: dict[str, set[str]]) -> set[str]:
+    return privileges.get(role, set()).union(*(_held(r, granted, privileges) for r in granted.get(role, ())))
 
 
-def test_ledger_row_of_a_load_runs_on_the_emulator(emulator):
-    cursor, _, _ = emulator
-    table = catalog.table("usda_tefap__receipts")
-    cursor.execute(
-        "INSERT INTO raw.usda_tefap__receipts (bol_number, line_number, _load_id) "
-        "VALUES ('BOL-1', 1, 'load-7'), ('BOL-1', 2, 'load-7'), ('BOL-2', 1, 'load-other')"
-    )
-    stage_path = f"{table.landing_prefix}/_versions/0123456789abcdef"
-    _, _, ledger, _ = sqlgen.load_file_transaction(
-        table,
-        "tefap_receipts_20261102.txt",
-        stage_path=stage_path,
-        file_version=2,
-        file_checksum="c" * 64,
-        size_bytes=512,
-        load_id="load-7",
-    )
-    cursor.execute(ledger)
-    cursor.execute(
-        "SELECT source_table, file_identity, version, rows_loaded, status FROM audit.file_ledger "
-        "WHERE load_id = 'load-7'"
-    )
-    assert cursor.fetchall() == [
-        ("usda_tefap__receipts", "sftp/usda_tefap/tefap_receipts_20261102.txt", 2, 2, "loaded")
-    ]
+def test_the_runs_role_holds_the_loaders_and_the_transformers_privileges_and_no_more():
+    """One run task loads raw, retires raw partitions, writes audit.dq_* and runs dbt with the one user of the
+    foodbank/snowflake secret (deploy/README.md, step 5.6): its role, RUNNER (V1.13), holds LOADER's and
+    TRANSFORMER's privileges through those roles and none of its own, and neither of them is widened."""
+    granted, privileges = _roles_and_privileges()
+    readme = (ROOT / "deploy" / "README.md").read_text()
+    (secret,) = re.findall(r"--secret-id foodbank/snowflake --secret-string '(\{.*?\})'", readme)
+    assert json.loads(secret)["role"].lower() == "runner"
+    assert granted["runner"] == {"loader", "transformer"} and "runner" not in privileges
+    held = _held("runner", granted, privileges)
+    assert held == _held("loader", granted, privileges) | _held("transformer", granted, privileges)
+    assert "delete on all tables in schema foodbank.raw" in held  # retention (V1.11)
+    assert "read, write on stage audit.loads" in held  # the raw load's PUT (V1.10)
+    assert "create table on schema foodbank.audit" in held  # the checks' audit.dq_* (V1.12)
+    assert "loader" not in granted and "transformer" not in granted

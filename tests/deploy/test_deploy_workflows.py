@@ -36,7 +36,7 @@ def test_ci_lints_tests_builds_dbt_infra_and_image():
     )
     assert set(jobs["dbt"]["strategy"]["matrix"]["target"]) == {"local", "snowflake"}
     dbt = commands(jobs["dbt"])
-    assert "dbt parse" in dbt and "dbt compile" in dbt and "--target prod" in dbt
+    assert "dbt parse" in dbt and "dbt compile" in dbt and "--target snowflake" in dbt
     infra = commands(jobs["infrastructure"])
     assert "synth" in infra and "cfn-lint" in infra and "checkov" in infra
     assert any("docker/build-push-action" in s.get("uses", "") for s in jobs["image"]["steps"])
@@ -55,13 +55,20 @@ def test_deploy_runs_on_main_after_ci_with_manual_approval():
     assert "deploy/snowflake/migrations" in run
 
 
-def test_make_lint_passes_with_ruff_check_and_format():
+def test_make_lint_passes_with_ruff_check_and_format_and_sqlfluff():
     """The target CI's lint job and pre-commit run: the repository is clean as committed."""
     ruff = Path(sys.executable).with_name("ruff")
+    sqlfluff = Path(sys.executable).with_name("sqlfluff")
     done = subprocess.run(
-        ["make", "--no-print-directory", "lint", f"RUFF={ruff}"], cwd=ROOT, capture_output=True, text=True, timeout=300
+        ["make", "--no-print-directory", "lint", f"RUFF={ruff}", f"SQLFLUFF={sqlfluff}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        # sqlfluff over every model takes minutes on two cores that the other test worker shares
+        timeout=900,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"{ruff} check ." in done.stdout and f"{ruff} format --check ." in done.stdout
+    assert f"{sqlfluff} lint" in done.stdout and "dbt_project/models" in done.stdout
     hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
-    assert {h["id"] for h in hooks} == {"ruff-check", "ruff-format"}
+    assert {h["id"] for h in hooks} == {"ruff-check", "ruff-format", "sqlfluff-lint"}

@@ -1,6 +1,8 @@
-{{ config(materialized='incremental', incremental_strategy='append', tmp_relation_type='transient') }}
+{{ config(materialized='incremental', incremental_strategy='append', tmp_relation_type='transient',
+          on_schema_change='append_new_columns') }}
 -- Publications of the daily roll-forward, append-only. A business date is published once it is closed
--- (on or before publish_through: yesterday, Pacific, unless the var says otherwise) as version 1.
+-- (on or before publish_through: yesterday, Pacific, unless the var says otherwise) and not held
+-- (marts.finance_exceptions), as version 1.
 -- Published rows never change: when a later correction alters a published day, the whole day is
 -- published again as the next version, and audit.restatements shows what moved. Reproducing a
 -- published report = reading its version (or the latest version published before a time).
@@ -8,7 +10,8 @@
 
 with current_balance as (
     select * from {{ ref('inventory_daily_balance') }}
-    where business_date <= {{ publish_through() }}
+    where {{ close_window('business_date') }}
+        and business_date not in {{ held_days() }}
 ),
 
 {% if is_incremental() %}
@@ -59,6 +62,8 @@ select
     current_balance.{{ m }},
     {%- endfor %}
     to_publish.publication_version,
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}) as published_at
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}) as published_at,
+    cast({{ "'" ~ var('dagster_run_id') ~ "'" if var('dagster_run_id') else 'null' }} as {{ dbt.type_string() }})
+        as published_by_run
 from current_balance
 inner join to_publish on to_publish.business_date = current_balance.business_date

@@ -15,9 +15,13 @@ agencies as (
     select * from {{ ref('stg_ordering__agencies') }} where not is_deleted
 ),
 
+rebuilt as (
+    {{ lines_to_rebuild('lines', 'orders', ref('stg_ordering__orders'), 'order_id', 'agencies', 'agency_id') }}
+),
+
 joined as (
     select
-        lines.order_line_id,
+        rebuilt.order_line_id,
         orders.order_id,
         orders.agency_id,
         agencies.agency_name,
@@ -28,15 +32,15 @@ joined as (
         orders.status,
         orders.requested_date,
         orders.submitted_at,
-        lines.sku,
-        lines.cases_requested,
-        lines.cases_approved,
-        lines.source_file,
-        lines.source_row_number,
-        {{ latest_of(latest_of('lines._source_loaded_at', 'orders._source_loaded_at'), 'agencies._source_loaded_at') }}
-            as _source_loaded_at
-    from lines
-    inner join orders on orders.order_id = lines.order_id
+        rebuilt.sku,
+        rebuilt.cases_requested,
+        rebuilt.cases_approved,
+        rebuilt.source_file,
+        rebuilt.source_row_number,
+        {{ latest_of(latest_of('rebuilt._source_loaded_at', 'orders._source_loaded_at'),
+                     'agencies._source_loaded_at') }} as _source_loaded_at
+    from rebuilt
+    inner join orders on orders.order_id = rebuilt.order_id
     left join agencies on agencies.agency_id = orders.agency_id
 )
 
@@ -60,4 +64,3 @@ select
     cast(source_row_number as bigint) as source_row_number,
     cast(_source_loaded_at as {{ dbt.type_timestamp() }}) as _source_loaded_at
 from joined
-where {{ loaded_since_last_run('_source_loaded_at') }}

@@ -15,39 +15,46 @@ donors as (
     select * from {{ ref('stg_intake__donors') }} where not is_deleted
 ),
 
+rebuilt as (
+    {{ lines_to_rebuild('lines', 'headers', ref('stg_intake__donations'), 'donation_pk', 'donors', 'donor_id',
+                        siblings_by='donation_id') }}
+),
+
 -- Clerks re-key donations: the printed donation_id can sit on two header rows. Both stay (they are
 -- two rows at the source); the flag lets the duplicate-donation check and the receipts
 -- reconciliation point at them.
 rekeyed as (
     select donation_id, count(*) as header_rows
     from headers
+    where donation_id in (
+        select h.donation_id from headers as h inner join rebuilt as r on r.donation_pk = h.donation_pk)
     group by donation_id
 ),
 
 joined as (
     select
-        lines.donation_line_id,
+        rebuilt.donation_line_id,
         headers.donation_id,
-        lines.donation_pk,
+        rebuilt.donation_pk,
         headers.donor_id,
         donors.donor_type,
         headers.source_program,
         headers.warehouse_code,
         headers.received_at,
         headers.status,
-        lines.sku,
-        lines.fa_category,
-        lines.lot_code,
-        lines.cases,
-        lines.lbs,
-        lines.best_by,
+        rebuilt.sku,
+        rebuilt.fa_category,
+        rebuilt.lot_code,
+        rebuilt.cases,
+        rebuilt.lbs,
+        rebuilt.best_by,
         coalesce(rekeyed.header_rows, 1) > 1 as is_rekeyed_donation_id,
-        lines.source_file,
-        lines.source_row_number,
-        {{ latest_of(latest_of('lines._source_loaded_at', 'headers._source_loaded_at'), 'donors._source_loaded_at') }}
+        rebuilt.source_file,
+        rebuilt.source_row_number,
+        {{ latest_of(latest_of('rebuilt._source_loaded_at', 'headers._source_loaded_at'), 'donors._source_loaded_at') }}
             as _source_loaded_at
-    from lines
-    inner join headers on headers.donation_pk = lines.donation_pk
+    from rebuilt
+    inner join headers on headers.donation_pk = rebuilt.donation_pk
     left join donors on donors.donor_id = headers.donor_id
     left join rekeyed on rekeyed.donation_id = headers.donation_id
 )
@@ -74,4 +81,3 @@ select
     cast(source_row_number as bigint) as source_row_number,
     cast(_source_loaded_at as {{ dbt.type_timestamp() }}) as _source_loaded_at
 from joined
-where {{ loaded_since_last_run('_source_loaded_at') }}

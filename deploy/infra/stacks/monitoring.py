@@ -2,9 +2,10 @@
 
 Dagster OSS publishes no CloudWatch metrics, so run failures are counted from the run workers' log
 lines (`RUN_FAILURE` is the event name Dagster logs). The SLA alarms read the platform's own metrics
-in the `FoodbankPlatform` namespace: `MinutesBehindSource` (published by the 10-minute path; missing
-data is a breach, since a silent pipeline is the worst case) and any `SLA_BREACH` log line (the
-nightly freshness check for the 06:00 Pacific deadline).
+in the `FoodbankPlatform` namespace: `MinutesBehindSource`, which the daemon's `check_alerts` sensor
+publishes every minute (how long landed data has waited for the 10-minute path, `alerts.minutes_behind`;
+missing data is a breach, since then the daemon runs no sensor and nothing loads), and any
+`SLA_BREACH` log line (that sensor, when a 06:00 Pacific table's freshness policy turns FAIL).
 """
 
 from __future__ import annotations

@@ -114,13 +114,19 @@ class Orchestration(Construct):
         )
         self._grant_launcher(daemon.task_role)
         self._grant_launcher(webserver.task_role)  # the UI can terminate runs
-        # Sensors run in the daemon and look for new files: read-only on landing.
+        # Sensors run in the daemon and look for new files: read-only on landing. The alerts sensor
+        # publishes MinutesBehindSource every minute, in the platform's namespace only.
         iam_util.attach(
             daemon.task_role,
             [
                 iam_util.list_under(buckets.landing, LANDING_PREFIXES),
                 iam_util.object_access(buckets.landing, ["s3:GetObject"], LANDING_PREFIXES),
                 iam_util.use_key(key, encrypt=False),
+                iam.PolicyStatement(
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
+                ),
             ],
         )
         for name, task in (("webserver", webserver), ("daemon", daemon)):
@@ -233,6 +239,7 @@ class Orchestration(Construct):
         environment = {
             "DAGSTER_HOME": DAGSTER_HOME,
             "FOODBANK_ENV": "prod",
+            "FOODBANK_WAREHOUSE": "snowflake",  # the code location's warehouse and dbt's target (`snowflake`)
             "DAGSTER_PG_HOST": self.database.attr_endpoint_address,
             "DAGSTER_PG_DB": "dagster",
             "DAGSTER_PG_USER": "dagster",
@@ -248,10 +255,15 @@ class Orchestration(Construct):
         if self.node.try_get_context("git_url"):
             environment["FOODBANK_GIT_URL"] = self.node.try_get_context("git_url")
             environment["FOODBANK_GIT_REF"] = self.node.try_get_context("git_ref") or "main"
-        if name == "run":
-            for fields, secret in ((SNOWFLAKE_FIELDS, self.snowflake), (SFTP_FIELDS, self.sftp)):
-                secrets.update({env: ecs.Secret.from_secrets_manager(secret, field) for env, field in fields.items()})
-        else:
+        # Every task loads the code location, whose warehouse resource (FOODBANK_WAREHOUSE=snowflake) needs the
+        # Snowflake login to be built at all; the daemon's sensors ask the ledger on Snowflake, runs load raw and
+        # run dbt. Only runs pull SFTP.
+        fields_and_secrets = [(SNOWFLAKE_FIELDS, self.snowflake)] + (
+            [(SFTP_FIELDS, self.sftp)] if name == "run" else []
+        )
+        for fields, secret in fields_and_secrets:
+            secrets.update({env: ecs.Secret.from_secrets_manager(secret, field) for env, field in fields.items()})
+        if name != "run":
             environment["DAGSTER_RUN_TASK_DEFINITION"] = self.run_task.task_definition_arn
         task.add_container(
             RUN_CONTAINER if name == "run" else name,
@@ -282,11 +294,6 @@ class Orchestration(Construct):
                 ),
                 iam_util.list_under(buckets.archive, [WAREHOUSE_EXPORT_PREFIX]),
                 iam_util.use_key(key),
-                iam.PolicyStatement(
-                    actions=["cloudwatch:PutMetricData"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
-                ),
             ],
         )
 

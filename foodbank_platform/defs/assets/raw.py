@@ -4,11 +4,21 @@ The same loader runs for every table (`foodbank_platform.ingest.loader`); there 
 here, only the factory. The file ledger the loads write with their rows is an asset of its own.
 """
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    RetryPolicy,
+    TableColumn,
+    TableColumnConstraints,
+    TableConstraints,
+    TableSchema,
+    asset,
+)
 
-from ... import warehouse as fb_warehouse
 from ...ingest import loader
-from ...sources import catalog
+from ...sources import catalog, row_rules
 from ...sources.catalog import SourceTable
 from ..ownership import OWNERS
 from ..resources import LandingResource, WarehouseResource
@@ -19,7 +29,29 @@ def raw_key(table: SourceTable) -> AssetKey:
     return AssetKey(["raw", table.raw_table])
 
 
-def raw_asset(table: SourceTable):
+def column_schema(table: SourceTable) -> TableSchema:
+    """The columns as raw types them, and, for the feeds people type, the pandera row rules a
+    row must keep to be loaded rather than quarantined (sources/row_rules.py). dagster-pandera would
+    show the same, but pins pandas below the 3.x this project runs on."""
+    rules = row_rules.SCHEMAS.get(table.raw_table)
+    checks = {name: [c.name for c in column.checks] for name, column in (rules.columns.items() if rules else ())}
+    return TableSchema(
+        columns=[
+            TableColumn(
+                c.name,
+                type=catalog.DUCKDB_TYPES[c.type],
+                constraints=TableColumnConstraints(other=checks[c.name]) if c.name in checks else None,
+            )
+            for c in table.columns
+        ],
+        constraints=TableConstraints(other=[c.name for c in rules.checks]) if rules else None,
+    )
+
+
+def raw_asset(table: SourceTable, retry_policy: RetryPolicy = INGEST_RETRY):
+    """The table's raw asset. A failed load (the warehouse unreachable, say) is retried by `retry_policy`,
+    with backoff; a test passes a shorter one."""
+
     @asset(
         key=raw_key(table),
         deps=[landing_key(table)],
@@ -27,16 +59,20 @@ def raw_asset(table: SourceTable):
         group_name="raw",
         kinds={"duckdb"},
         owners=OWNERS,
-        retry_policy=INGEST_RETRY,
+        retry_policy=retry_policy,
         pool="warehouse_writer",
-        metadata={"dagster/table_name": f"raw.{table.raw_table}", "key": ", ".join(table.key)},
+        metadata={
+            "dagster/table_name": f"raw.{table.raw_table}",
+            "dagster/column_schema": column_schema(table),
+            "key": ", ".join(table.key),
+        },
     )
     def _load(
         context: AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource
     ) -> MaterializeResult:
-        with warehouse.connect() as con:
-            report = loader.load_table(landing.store(), con, table, run_id=context.run.run_id)
-            table_rows = fb_warehouse.row_count(con, table)
+        with warehouse.raw_target() as target:  # DuckDB or Snowflake: one loader, one transaction per batch
+            report = loader.load_table(landing.store(), target, table, run_id=context.run.run_id)
+            table_rows = target.row_count(table)
         for f in report.files:
             if f.status == "failed":
                 context.log.error(f"file failed: {f.error}")

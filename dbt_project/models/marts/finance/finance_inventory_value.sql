@@ -22,4 +22,7 @@ select
 from on_hand
 left join lots on lots.lot_code = on_hand.lot_code and lots.sku = on_hand.sku
 left join rates on {{ program_rate_join('rates', "coalesce(on_hand.source_program, 'UNKNOWN')", 'on_hand.as_of_date') }}
-group by coalesce(on_hand.source_program, 'UNKNOWN'), coalesce(on_hand.fa_category, 'Unclassified'), on_hand.warehouse_code
+group by
+    coalesce(on_hand.source_program, 'UNKNOWN'),
+    coalesce(on_hand.fa_category, 'Unclassified'),
+    on_hand.warehouse_code

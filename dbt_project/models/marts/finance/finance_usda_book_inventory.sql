@@ -1,7 +1,9 @@
 -- The separate book the state agency audits: USDA commodity inventory per program (TEFAP, CSFP),
--- business date and SKU, rolled forward from the daily balance and valued at the BOL value.
+-- business date and SKU, rolled forward from the daily balance and valued at the BOL value, on published days only.
 with balance as (
     select * from {{ ref('inventory_daily_balance') }}
+    where {{ close_window('business_date') }}
+        and business_date not in {{ held_days() }}
 ),
 
 lots as (

@@ -1,14 +1,10 @@
 -- What is on hand now (as of today, Pacific) per SKU, lot and location: cases and pounds, how long
 -- the lot has been here, and how many pounds reach their best-by date within 7, 14 and 30 days.
+-- The positions come summed (marts.inventory_positions, incremental); a build of on_hand reads what
+-- is on hand, not the history of the book.
 with positions as (
-    select
-        sku, lot_code, location_id, max(warehouse_code) as warehouse_code,
-        sum(cases_delta) as on_hand_cases,
-        sum(lbs_delta) as on_hand_lbs,
-        max(occurred_at) as last_movement_at
-    from {{ ref('inventory_events') }}
-    where business_date <= {{ as_of_date() }}
-    group by sku, lot_code, location_id
+    select sku, lot_code, location_id, warehouse_code, on_hand_cases, on_hand_lbs, last_movement_at
+    from {{ ref('inventory_positions') }}
 ),
 
 lots as (

@@ -2,6 +2,11 @@
 -- distributions with the agency that received it) plus legacy shipment lines the WMS never posted,
 -- each row carrying the lot's supplier lot and what is still on hand of the lot now.
 --   select * from marts.lot_trace where lot_code = :lot or supplier_lot = :lot order by occurred_at
+-- A view: a recall asks for one lot, and the filter on lot_code reaches the book's tables through the
+-- per-lot window, so a question costs that lot's rows; a table would be rebuilt from the whole book
+-- every 10 minutes for questions asked a few times a year. It always shows the book as of now.
+{{ config(materialized='view') }}
+
 with events as (
     select * from {{ ref('inventory_events') }}
 ),
@@ -19,7 +24,8 @@ book_movements as (
         events.lot_code, events.sku, events.event_type as movement, events.business_date, events.occurred_at,
         events.location_id, events.warehouse_code, events.cases_delta, events.lbs_delta,
         events.reference_type, events.reference_id, events.is_reversal, events.event_id,
-        shipments.agency_id, shipments.agency_name, shipments.order_id, shipments.route_id
+        shipments.agency_id, shipments.agency_name, shipments.order_id, shipments.route_id,
+        events._source_loaded_at
     from events
     left join shipments
         on events.reference_type = 'SHIPMENT' and shipments.shipment_line_id = events.reference_id
@@ -33,7 +39,8 @@ unposted_shipments as (
         -1 * shipments.cases_shipped as cases_delta, -1 * shipments.lbs_shipped as lbs_delta,
         'SHIPMENT' as reference_type, shipments.shipment_line_id as reference_id, false as is_reversal,
         cast(null as {{ dbt.type_string() }}) as event_id,
-        shipments.agency_id, shipments.agency_name, shipments.order_id, shipments.route_id
+        shipments.agency_id, shipments.agency_name, shipments.order_id, shipments.route_id,
+        shipments._source_loaded_at
     from shipments
     where not shipments.is_void
       and shipments.shipment_line_id not in (
@@ -74,6 +81,7 @@ select
     sum(case when movements.movement <> 'SHIPMENT_NOT_IN_WMS' then movements.cases_delta else 0 end)
         over (partition by movements.lot_code) as lot_on_hand_cases,
     sum(case when movements.movement <> 'SHIPMENT_NOT_IN_WMS' then movements.lbs_delta else 0 end)
-        over (partition by movements.lot_code) as lot_on_hand_lbs
+        over (partition by movements.lot_code) as lot_on_hand_lbs,
+    movements._source_loaded_at
 from movements
 left join lots on lots.lot_code = movements.lot_code and lots.sku = movements.sku

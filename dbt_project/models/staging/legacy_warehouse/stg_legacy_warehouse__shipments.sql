@@ -1,8 +1,25 @@
 -- The current version of every legacy shipment line, with its Pacific wall time made UTC.
 -- A line re-sent in a later file (new quantities, or is_void = Y) replaces the earlier one: the file
 -- whose NAME carries the later time wins, then the newer version of that file, then the later row.
-with source as (
-    select * from {{ source('legacy_warehouse', 'legacy_warehouse__shipments') }}
+-- Incremental: a run recomputes the lines that rows arrived for since the last (macro arrived_since),
+-- reading every file that carries one of them, whole (the autumn rule reads a row's earlier rows).
+{{ config(materialized='incremental', unique_key='shipment_line_id') }}
+{%- set shipments = source('legacy_warehouse', 'legacy_warehouse__shipments') %}
+{%- set since = arrived_since(shipments) %}
+
+with
+{%- if since is not none %}
+arrived as (
+    select distinct shipment_line_id from {{ shipments }}
+    where _loaded_at >= cast('{{ since }}' as {{ dbt.type_timestamp() }})
+),
+{%- endif %}
+
+source as (
+    select * from {{ shipments }}
+    {%- if since is not none %}
+    where _file in (select _file from {{ shipments }} where shipment_line_id in (select shipment_line_id from arrived))
+    {%- endif %}
 ),
 
 renamed as (
@@ -68,3 +85,6 @@ select
     cases_shipped, lbs_shipped, shipped_at_pacific, shipped_at, route_id, is_void, times_sent,
     file_stamp, source_file, source_file_version, source_row_number, _source_loaded_at
 from latest
+{%- if since is not none %}
+where shipment_line_id in (select shipment_line_id from arrived)
+{%- endif %}

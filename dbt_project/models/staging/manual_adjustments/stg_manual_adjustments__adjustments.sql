@@ -31,4 +31,6 @@ select
     entered_by, approved_by, approved_by is not null as is_approved, times_exported,
     source_file, source_file_version, source_row_number, _source_loaded_at
 from renamed
-{{ keep_latest(['adjustment_id'], '_loaded_at desc, source_file_version desc, source_file desc, source_row_number desc') }}
+{{ keep_latest(
+    ['adjustment_id'], '_loaded_at desc, source_file_version desc, source_file desc, source_row_number desc'
+) }}
