@@ -26,6 +26,7 @@ from ..quality import Check
 # The assets and sensors import the warehouse resource from here, whichever module defines it.
 from .resources_warehouse import WarehouseBusy as WarehouseBusy
 from .resources_warehouse import WarehouseResource as WarehouseResource
+from .resources_warehouse import secret
 
 
 class LandingResource(ConfigurableResource):
@@ -132,7 +133,8 @@ def build_resources(s: fb_settings.Settings | None = None) -> dict:
         "archive": archive,
         "dbt": dbt_resource(s),
         "alerting": AlertsResource(
-            webhook_url=os.environ.get("FOODBANK_ALERT_WEBHOOK_URL"),
+            # A chat webhook's URL is its credential.
+            webhook_url=secret("FOODBANK_ALERT_WEBHOOK_URL", os.environ.get("FOODBANK_ALERT_WEBHOOK_URL")),
             sns_topic_arn=os.environ.get("FOODBANK_ALERT_SNS_TOPIC_ARN"),
             metric_namespace=os.environ.get("FOODBANK_METRIC_NAMESPACE"),
         ),

@@ -31,7 +31,7 @@ from .. import retention, warehouse
 from ..ingest.snowflake_load import SnowflakeTarget
 from ..settings import SnowflakeSettings
 from ..snowflake_warehouse import LOGIN_TIMEOUT_SECONDS, SnowflakeUnreachable
-from .resources_warehouse import WarehouseResource
+from .resources_warehouse import WarehouseResource, secret
 
 NO_DUCKDB = (
     "FOODBANK_WAREHOUSE=snowflake has no DuckDB warehouse file; what runs on either warehouse uses dbapi(), "
@@ -47,14 +47,15 @@ def snowflake_resource(sf: SnowflakeSettings) -> SnowflakeResource:
     """dagster-snowflake's resource with the settings' connection; an emulator's host, port and
     protocol go through `additional_snowflake_connection_args`. A key is a file (`private_key_path`) or its PEM
     text (`private_key`, from SNOWFLAKE_PRIVATE_KEY), which the resource turns into what the connector takes.
-    A login attempt gives up after `LOGIN_TIMEOUT_SECONDS` (the connector's default is 120)."""
+    A login attempt gives up after `LOGIN_TIMEOUT_SECONDS` (the connector's default is 120). The password
+    and the key text go in as the environment variables they came from (`secret`), never as values."""
     extra = {k: v for k, v in {"host": sf.host, "port": sf.port, "protocol": sf.protocol}.items() if v}
     return SnowflakeResource(
         account=sf.account,
         user=sf.user,
-        password=sf.password,
+        password=secret("SNOWFLAKE_PASSWORD", sf.password),
         private_key_path=sf.private_key_path,
-        private_key=sf.private_key,
+        private_key=secret("SNOWFLAKE_PRIVATE_KEY", sf.private_key),
         role=sf.role,
         warehouse=sf.warehouse,
         database=sf.database,

@@ -7,16 +7,24 @@ without an import cycle; both are imported from `resources.py`.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 
 from .. import retention, warehouse
 from ..ingest import ledger
 from ..ingest.loader import DuckDBTarget, RawTarget
+
+
+def secret(name: str, value: str | None) -> str | EnvVar | None:
+    """A secret setting for a resource: Dagster's `EnvVar(name)` when the process environment holds it,
+    so the code location hands the webserver the variable's name and never its value (the UI's resource
+    page shows configured values); else the value itself (settings built from another mapping)."""
+    return EnvVar(name) if value and os.environ.get(name) == value else value
 
 
 class WarehouseBusy(Exception):
