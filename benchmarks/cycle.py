@@ -137,18 +137,48 @@ def run_job(env: dict[str, str], close_day: str | None = None) -> dict:
 
 
 def _dbt_times(run_id: str) -> dict:
-    """dbt's node times of the run (run_results.json of its dbt invocation, which is then removed)."""
+    """dbt's node times of the run (run_results.json of its dbt invocations, which are then removed),
+    and from each invocation's dbt.log (JSON lines) where dbt's own time went: from its first log line
+    to the end of parsing ("Found … models"), to the start of the execution ("Concurrency:"), to its
+    last line. What the Dagster step takes beyond the log's span is dbt's interpreter start before its
+    first line and dagster-dbt's work around the command (events, row counts)."""
     from foodbank_platform.dbt_runtime import DBT_PROJECT_DIR
 
     nodes: dict[str, float] = {}
-    elapsed = 0.0
+    elapsed, phases = 0.0, {"parse": 0.0, "to_execution": 0.0, "execution_and_after": 0.0}
     for results in (DBT_PROJECT_DIR / "target").glob(f"*-{run_id[:7]}-*/run_results.json"):
         data = json.loads(results.read_text())
         elapsed += data.get("elapsed_time", 0.0)
         for r in data["results"]:
             nodes[r["unique_id"]] = nodes.get(r["unique_id"], 0.0) + r["execution_time"]
+        marks = _log_marks(results.parent / "dbt.log")
+        if marks:
+            phases["parse"] += marks["found"] - marks["first"]
+            phases["to_execution"] += marks["concurrency"] - marks["found"]
+            phases["execution_and_after"] += marks["last"] - marks["concurrency"]
         shutil.rmtree(results.parent, ignore_errors=True)
-    return {"elapsed": elapsed, "nodes": nodes}
+    return {"elapsed": elapsed, "nodes": nodes, "phases": phases}
+
+
+def _log_marks(log: Path) -> dict[str, float] | None:
+    """Epoch seconds of a dbt.log's first line, "Found …", "Concurrency: …" and last line (None if absent)."""
+    marks: dict[str, float] = {}
+    if not log.exists():
+        return None
+    for line in log.read_text().splitlines():
+        try:
+            info = json.loads(line)["info"]
+        except (ValueError, KeyError):
+            continue
+        ts = datetime.fromisoformat(info["ts"].replace("Z", "+00:00")).timestamp()
+        marks.setdefault("first", ts)
+        marks["last"] = ts
+        msg = info.get("msg", "")
+        if msg.startswith("Found ") and "found" not in marks:
+            marks["found"] = ts
+        elif msg.startswith("Concurrency:") and "concurrency" not in marks:
+            marks["concurrency"] = ts
+    return marks if {"first", "found", "concurrency", "last"} <= marks.keys() else None
 
 
 def _utc(day: date, hour: int) -> str:
@@ -391,6 +421,14 @@ def report(label: str, r: dict, top: int) -> None:
         stages[stage] = stages.get(stage, 0.0) + secs
     parts = ", ".join(f"{name} {secs:.1f}" for name, secs in sorted(stages.items(), key=lambda kv: -kv[1]))
     print(f"    process start + code location {r['startup_seconds']:.1f} s; steps (s): {parts}")
+    dbt_step = sum(secs for step, secs in r["steps"].items() if step.startswith("dbt"))
+    ph = r["dbt"]["phases"]
+    if any(ph.values()):
+        print(
+            f"    dbt step {dbt_step:.1f} s: dbt's log from its first line to parsed {ph['parse']:.1f} s, to executing "
+            f"{ph['to_execution']:.1f} s, executing to its last line {ph['execution_and_after']:.1f} s; before and "
+            f"after dbt's log (interpreter start, dagster-dbt) {dbt_step - sum(ph.values()):.1f} s"
+        )
     nodes = r["dbt"]["nodes"]
     total = sum(nodes.values()) or 1.0
     for node, secs in sorted(nodes.items(), key=lambda kv: -kv[1])[:top]:
