@@ -9,6 +9,7 @@ is what the 10-minute schedule does. Tests read the resulting warehouse.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -259,3 +260,20 @@ def test_docs_generate_and_every_analyst_table_is_documented(dbt_duckdb, tmp_pat
         checked += 1
     assert checked >= 17
     assert undocumented == []
+
+
+def test_a_reversal_whose_event_is_gone_fails_its_test_also_on_the_arrived_rows(dbt_duckdb, tmp_path):
+    """The reversal test reads the arrived rows on both sides on the 10-minute path (FOODBANK_ARRIVED_SINCE):
+    on a copy whose voided posting lost its original event, it fails with that one reversal."""
+    path, _, _, _ = dbt_duckdb
+    copy = tmp_path / "broken.duckdb"
+    shutil.copyfile(path, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute("delete from canonical.inventory_events where source_record_id = '1004' and not is_reversal")
+    finally:
+        con.close()
+    env = {"FOODBANK_DUCKDB_PATH": str(copy), "FOODBANK_ARRIVED_SINCE": "2000-01-01 00:00:00"}
+    result = run_dbt(["test", "--select", "test_name:reverses_an_event_of_its_record"], tmp_path, env)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "Got 1 result" in result.stdout and "reverses_an_event_of_its_record" in result.stdout
