@@ -17,7 +17,6 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetKey,
-    AssetSpec,
     Backoff,
     MetadataValue,
     RetryPolicy,
@@ -29,8 +28,7 @@ from .. import quality
 from ..business_day import PACIFIC
 from ..quality import Check, Outcome
 from ..sources import catalog
-from .assets.raw import raw_key
-from .ownership import OWNERS
+from .assets.raw import audit_table_spec, raw_key
 from .resources import QualityResource, SftpResource, WarehouseResource
 
 # A check waits on the warehouse like the loaders do; a held lock is worth a retry, not a red check.
@@ -136,14 +134,10 @@ def as_of_pacific(context: AssetCheckExecutionContext) -> datetime:
 
 
 # The missing-files findings are a table the finance close reads (a shipments gap holds its day).
-missing_files_findings_spec = AssetSpec(
-    key=AssetKey(["audit", "dq_missing_files"]),
-    group_name="raw",
-    kinds={"duckdb"},
-    owners=OWNERS,
-    description="audit.dq_missing_files: files the clock expected and did not see over the last 7 days, "
-    "written by the missing_files check (expected_files job); marts.finance_exceptions holds a shipments gap's day.",
-    metadata={"dagster/table_name": "audit.dq_missing_files"},
+missing_files_findings_spec = audit_table_spec(
+    "audit.dq_missing_files",
+    "files the clock expected and did not see over the last 7 days, written by the missing_files check "
+    "(expected_files job); marts.finance_exceptions holds a shipments gap's day.",
 )
 
 SHIPMENTS_KEY = raw_key(catalog.table("legacy_warehouse__shipments"))

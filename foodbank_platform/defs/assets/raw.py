@@ -17,6 +17,7 @@ from dagster import (
     asset,
 )
 
+from ... import settings as fb_settings
 from ...ingest import loader
 from ...sources import catalog, row_rules
 from ...sources.catalog import SourceTable
@@ -24,9 +25,24 @@ from ..ownership import OWNERS
 from ..resources import LandingResource, WarehouseResource
 from .landing import INGEST_RETRY, landing_key
 
+# The kind the UI shows on the tables the platform's Python writes: the configured warehouse.
+WAREHOUSE_KIND = fb_settings.load().warehouse
+
 
 def raw_key(table: SourceTable) -> AssetKey:
     return AssetKey(["raw", table.raw_table])
+
+
+def audit_table_spec(table: str, description: str) -> AssetSpec:
+    """An audit table the platform's Python writes (not dbt), shown in the raw group beside the loads."""
+    return AssetSpec(
+        key=AssetKey(table.split(".")),
+        group_name="raw",
+        kinds={WAREHOUSE_KIND},
+        owners=OWNERS,
+        description=f"{table}: {description}",
+        metadata={"dagster/table_name": table},
+    )
 
 
 def column_schema(table: SourceTable) -> TableSchema:
@@ -57,7 +73,7 @@ def raw_asset(table: SourceTable, retry_policy: RetryPolicy = INGEST_RETRY):
         deps=[landing_key(table)],
         description=f"raw.{table.raw_table}: every delivered row with file lineage. {table.description}",
         group_name="raw",
-        kinds={"duckdb"},
+        kinds={WAREHOUSE_KIND},
         owners=OWNERS,
         retry_policy=retry_policy,
         pool="warehouse_writer",
@@ -96,14 +112,10 @@ def raw_asset(table: SourceTable, retry_policy: RetryPolicy = INGEST_RETRY):
 
 
 # Written by every raw load in the same transaction as the rows; read by dbt (lineage, freshness).
-file_ledger_spec = AssetSpec(
-    key=AssetKey(["audit", "file_ledger"]),
-    group_name="raw",
-    kinds={"duckdb"},
-    owners=OWNERS,
-    description="audit.file_ledger: every landed file version the raw loads have taken (checksum, size, "
-    "status, rows loaded and quarantined, load and run), committed with the rows themselves.",
-    metadata={"dagster/table_name": "audit.file_ledger"},
+file_ledger_spec = audit_table_spec(
+    "audit.file_ledger",
+    "every landed file version the raw loads have taken (checksum, size, status, rows loaded and quarantined, "
+    "load and run), committed with the rows themselves.",
 )
 
 raw_assets = [raw_asset(t) for t in catalog.TABLES]
